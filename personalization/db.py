@@ -1,0 +1,54 @@
+"""One place that turns a database URL into a ready SQLAlchemy engine.
+
+SQLite is the embedded default (one file, no server); it gets WAL journaling and
+``synchronous=NORMAL`` so batched appends are fast and readers never block the writer.
+Any other SQLAlchemy URL (PostgreSQL, ...) is passed through untouched.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel, create_engine
+
+DEFAULT_DB_URL = "sqlite:///adaptive.db"
+
+
+def database_url() -> str:
+    """The URL the app, the CLI tools and the API share (``ADAPTIVE_DB_URL``)."""
+    return os.environ.get("ADAPTIVE_DB_URL", DEFAULT_DB_URL)
+
+
+def make_engine(url: str | None = None, *, create_tables: bool = True) -> Engine:
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    if create_tables:
+        import_all_tables()
+        SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def import_all_tables() -> None:
+    """Import every module that declares tables, so ``create_all`` sees them all."""
+    import importlib
+
+    for name in ("events", "registry_store", "profile_store", "model_store", "keys"):
+        try:
+            importlib.import_module(f"personalization.{name}")
+        except ModuleNotFoundError as exc:  # a module not written yet is fine; a broken one is not
+            if exc.name != f"personalization.{name}":
+                raise
