@@ -46,7 +46,7 @@ def import_all_tables() -> None:
     """Import every module that declares tables, so ``create_all`` sees them all."""
     import importlib
 
-    for name in ("events", "registry_store", "profile_store", "model_store", "keys"):
+    for name in ("events", "registry_store", "profile_store", "model_store", "keys", "service"):
         try:
             importlib.import_module(f"personalization.{name}")
         except ModuleNotFoundError as exc:  # a module not written yet is fine; a broken one is not

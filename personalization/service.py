@@ -1,0 +1,642 @@
+"""The engine as a host uses it: one object that records, predicts, lays out and explains.
+
+The Reflex widgets, the host app and the HTTP API all call this one facade, so a rule such as
+"an opted-out person's events are never stored" or "erasure also empties the model" is
+written once. The database is the source of truth (events, profiles, previous layouts,
+registry versions); the predictor and the task panels are in-memory working state rebuilt
+from it: on start-up the stored log is replayed in time order through the same
+predict-then-learn path that live traffic takes, which also fills the live metrics honestly.
+
+Thread-safe: Reflex runs event handlers concurrently, so every mutation holds one lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from sqlalchemy import Integer, cast, func, select
+from sqlmodel import Field, Session, SQLModel
+
+from personalization import profile as controls
+from personalization import profile_store, registry_store
+from personalization.db import make_engine
+from personalization.events import EventRejected, UsageEvent
+from personalization.layout import Layout, decide_layout
+from personalization.live_metrics import LiveMetrics
+from personalization.panels import TaskPanels
+from personalization.predict import default_predictor
+from personalization.predict.population import PopulationModel
+from personalization.profile import Level, UserProfile
+from personalization.registry import ApplyOn, Registry, example_registry
+from personalization.store import AppendResult, EventStore
+from personalization.types import Context, Event, EventKind, Prediction
+from personalization.views import PaletteEntry, PanelView, StepView
+
+DEFAULT_CONTROL_PERCENT = 10
+_FEEDBACK_KINDS = {EventKind.PIN, EventKind.UNPIN, EventKind.HIDE, EventKind.UNHIDE}
+
+
+class LearningReset(SQLModel, table=True):
+    """When a person last pressed "reset my personalization": events before it stay in
+    their history (they can still export or delete them) but teach the model nothing."""
+
+    __tablename__ = "learning_reset"
+    __user_data__: ClassVar[bool] = True
+
+    user_id: str = Field(primary_key=True, max_length=128)
+    reset_at: float
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Personalizer:
+    """Records usage, predicts, decides layouts and task panels, and obeys user controls."""
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        registry: Registry | None = None,
+        clock: Callable[[], float] = time.time,
+        control_percent: int | None = None,
+        warm_up: bool = True,
+    ) -> None:
+        self.engine = make_engine(url)
+        self.store = EventStore(engine=self.engine)
+        self.clock = clock
+        if control_percent is None:
+            control_percent = int(
+                os.environ.get("ADAPTIVE_CONTROL_PERCENT", str(DEFAULT_CONTROL_PERCENT))
+            )
+        if not 0 <= control_percent <= 100:
+            raise ValueError(f"control_percent must be within 0..100, got {control_percent}")
+        self.control_percent = control_percent
+        self._lock = threading.RLock()
+        with Session(self.engine) as session:
+            saved = registry_store.latest(session=session)
+            if saved is None or (registry is not None and _content(registry) != _content(saved)):
+                registry_store.save(session=session, registry=registry or example_registry())
+                saved = registry_store.latest(session=session)
+        assert saved is not None
+        self._registry = saved
+        self.metrics = LiveMetrics()
+        self._events_seen: dict[str, int] = defaultdict(int)
+        self._panels: dict[tuple[str, str], TaskPanels] = {}
+        self._steps_seen: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self._predictor = default_predictor(commands=saved.command_meta())
+        if warm_up:
+            self.rebuild()
+
+    # ------------------------------------------------------------------ registry
+
+    @property
+    def registry(self) -> Registry:
+        return self._registry
+
+    def save_registry(self, registry: Registry | Mapping[str, Any] | str, *, note: str = "") -> int:
+        """Validate and store a new registry version; end users get it on their next layout
+        update. Raises ``RegistryError`` listing every bad field."""
+        if isinstance(registry, str):
+            registry = Registry.from_json(registry)
+        elif not isinstance(registry, Registry):
+            registry = Registry.from_dict(registry)
+        with self._lock, Session(self.engine) as session:
+            version = registry_store.save(session=session, registry=registry, note=note)
+            self._registry = registry_store.get(session=session, version=version)
+            self._predictor = default_predictor(commands=self._registry.command_meta())
+            self._panels.clear()
+            self._steps_seen.clear()
+        self.rebuild()
+        return version
+
+    def registry_history(self) -> list[registry_store.RegistryVersionInfo]:
+        with Session(self.engine) as session:
+            return registry_store.history(session=session)
+
+    # ------------------------------------------------------------------ learning state
+
+    def rebuild(self) -> None:
+        """Replay the stored log in time order: population prior, per-user models, metrics."""
+        with self._lock:
+            resets = self._resets()
+            self._predictor = default_predictor(commands=self._registry.command_meta())
+            self.metrics = LiveMetrics()
+            self._events_seen = defaultdict(int)
+            by_user: dict[str, list[Event]] = defaultdict(list)
+            for event in self.store.iter_events():
+                if event.kind is not EventKind.INVOKE:
+                    self._count_panel_event(event)
+                    continue
+                if (event.timestamp or 0.0) < resets.get(event.user_id, float("-inf")):
+                    continue
+                by_user[event.user_id].append(event)
+                self._learn(event)
+            if by_user:
+                population = PopulationModel().fit(by_user.values())
+                self._predictor.set_population(population, None)
+
+    def _learn(self, event: Event) -> None:
+        """Score the prediction made before this event, then learn it (progressive)."""
+        seen = self._events_seen[event.user_id]
+        predictions = self._predictor.rank(event.user_id, event.context, k=10)
+        self.metrics.prediction(predictions, event.command, events_before=seen)
+        self._predictor.partial_fit(event)
+        self._events_seen[event.user_id] = seen + 1
+
+    def _count_panel_event(self, event: Event) -> None:
+        if event.kind.value.startswith("panel_"):
+            self.metrics.panel_event(event.kind.value)
+
+    def _resets(self) -> dict[str, float]:
+        with Session(self.engine) as session:
+            return {r.user_id: r.reset_at for r in session.exec(select(LearningReset)).scalars()}
+
+    # ------------------------------------------------------------------ recording
+
+    def record(self, user_id: str, events: Sequence[Mapping[str, Any]]) -> AppendResult:
+        """Store a batch for ``user_id`` and learn from what was accepted.
+
+        An event naming another user, or any event of an opted-out person, is rejected
+        without being stored; the rest of the batch goes on as usual."""
+        batch = [{**dict(e), "user_id": e.get("user_id", user_id)} for e in events]
+        refused: dict[int, EventRejected] = {}
+        if not self.profile(user_id).recording:
+            refused = {
+                i: EventRejected(i, "user_id", "recording is off") for i in range(len(batch))
+            }
+        else:
+            for i, e in enumerate(batch):
+                if e["user_id"] != user_id:
+                    reason = "events may only be recorded for the signed-in user"
+                    refused[i] = EventRejected(i, "user_id", reason)
+        own = [i for i in range(len(batch)) if i not in refused]
+        with self._lock:
+            stored = self.store.append([batch[i] for i in own]) if own else None
+            if stored is not None:
+                for pos, code in enumerate(stored.codes):
+                    if code == "accepted":
+                        self._after_store(user_id, batch[own[pos]])
+        codes: list[Any] = ["rejected"] * len(batch)
+        ids = [e.get("client_event_id") for e in batch]
+        rejections = list(refused.values())
+        if stored is not None:
+            for pos, index in enumerate(own):
+                codes[index] = stored.codes[pos]
+                ids[index] = stored.client_event_ids[pos]
+            rejections += [replace(r, index=own[r.index]) for r in stored.rejections]
+        rejections.sort(key=lambda r: r.index)
+        return AppendResult(codes=codes, client_event_ids=ids, rejections=rejections)
+
+    def record_command(
+        self,
+        user_id: str,
+        command: str,
+        *,
+        kind: EventKind | str = EventKind.INVOKE,
+        client_event_id: str | None = None,
+        **context: str | None,
+    ) -> AppendResult:
+        """One event; ``context`` takes region, component, route, device, session_id,
+        task_id."""
+        event: dict[str, Any] = {
+            "client_event_id": client_event_id or _new_id(),
+            "user_id": user_id,
+            "command": command,
+            "kind": str(kind),
+            "client_time": self.clock(),
+        }
+        event.update({k: v for k, v in context.items() if v is not None})
+        return self.record(user_id, [event])
+
+    def _after_store(self, user_id: str, raw: Mapping[str, Any]) -> None:
+        kind = EventKind(raw.get("kind", EventKind.INVOKE))
+        ts = raw.get("client_time")
+        when = ts.timestamp() if isinstance(ts, datetime) else float(ts or self.clock())
+        ctx = Context(
+            route=raw.get("route"),
+            device=raw.get("device"),
+            session_id=raw.get("session_id"),
+            task_id=raw.get("task_id"),
+            region=raw.get("region"),
+            component=raw.get("component"),
+        )
+        event = Event(
+            user_id=user_id, command=raw["command"], timestamp=when, context=ctx, kind=kind
+        )
+        if kind is EventKind.INVOKE:
+            if ctx.region is not None:
+                self._check_visible(user_id, ctx.region, event.command)
+            self._learn(event)
+            self._save_profile(
+                controls.record_use(self.profile(user_id), command=event.command, at=when)
+            )
+            self._advance_panels(user_id, ctx.session_id or "default", event.command)
+        else:
+            self._count_panel_event(event)
+
+    def _check_visible(self, user_id: str, region: str, command: str) -> None:
+        with Session(self.engine) as session:
+            shown = profile_store.load_layout(session=session, user_id=user_id, region=region)
+        if shown is not None:
+            self.metrics.visible_check(
+                control=self.in_control_group(user_id), found=command in shown.visible
+            )
+
+    # ------------------------------------------------------------------ decisions
+
+    def predictions(
+        self, user_id: str, *, k: int = 10, context: Context | None = None
+    ) -> list[Prediction]:
+        with self._lock:
+            return self._predictor.rank(user_id, context, k=k)
+
+    def layout(
+        self,
+        user_id: str,
+        region_id: str,
+        *,
+        interacting: bool = False,
+        commit: bool = True,
+        moment: ApplyOn | str = ApplyOn.PAGE_LOAD,
+    ) -> Layout:
+        """The region as this person should see it now. ``commit`` stores it as the
+        previous layout that the next decision starts from (a preview passes False)."""
+        region = self._registry.region(region_id)  # KeyError-like error names the region
+        prof = self.profile(user_id)
+        if self.in_control_group(user_id):
+            prof = replace(prof, level=Level.OFF)
+        with self._lock:
+            with Session(self.engine) as session:
+                previous = profile_store.load_layout(
+                    session=session, user_id=user_id, region=region.id
+                )
+            predictions = self._predictor.rank(
+                user_id, Context(region=region.id), k=len(self._registry.commands)
+            )
+            counter = previous.update_counter + 1 if previous is not None else 0
+            decided = decide_layout(
+                registry=self._registry,
+                region_id=region.id,
+                predictions=predictions,
+                profile=prof,
+                previous=previous,
+                interacting=interacting,
+                update_counter=counter,
+                moment=ApplyOn(moment),
+                now=self.clock(),
+            )
+            if commit and decided is not previous:
+                with Session(self.engine) as session:
+                    profile_store.save_layout(session=session, user_id=user_id, layout=decided)
+                self.metrics.layout_update(region.id, decided.moves)
+        return decided
+
+    def palette(self, user_id: str, query: str = "", *, limit: int = 50) -> list[PaletteEntry]:
+        """Every command (hidden ones included) matching ``query``, most likely first."""
+        needle = query.strip().lower()
+        commands = self._registry.commands
+        probs = {p.command: p for p in self.predictions(user_id, k=max(len(commands), 1))}
+        hidden = self._hidden_everywhere(user_id)
+        entries = []
+        for cmd in commands:
+            haystack = " ".join((cmd.id, cmd.label, cmd.group, *cmd.keywords)).lower()
+            if needle and needle not in haystack:
+                continue
+            pred = probs.get(cmd.id)
+            probability = pred.probability if pred is not None else 0.0
+            entries.append(
+                PaletteEntry(
+                    command=cmd.id,
+                    label=cmd.label or cmd.id,
+                    group=cmd.group,
+                    icon=getattr(cmd, "icon", "") or "",
+                    probability=probability,
+                    hidden=cmd.id in hidden,
+                    reason="PREDICTED" if pred is not None else "DEFAULT",
+                    sentence=(
+                        f"{round(probability * 100)}% likely next."
+                        if pred is not None
+                        else "Not used yet."
+                    ),
+                )
+            )
+        entries.sort(key=lambda e: (-e.probability, e.label.lower()))
+        return entries[:limit]
+
+    def _hidden_everywhere(self, user_id: str) -> set[str]:
+        with Session(self.engine) as session:
+            layouts = profile_store.load_layouts(session=session, user_id=user_id)
+        shown: set[str] = set()
+        placed: set[str] = set()
+        for lay in layouts.values():
+            shown.update(lay.visible)
+            placed.update(i.command for i in lay.items)
+        return placed - shown
+
+    # ------------------------------------------------------------------ user controls
+
+    def profile(self, user_id: str) -> UserProfile:
+        with Session(self.engine) as session:
+            return profile_store.load_profile(session=session, user_id=user_id)
+
+    def _save_profile(self, prof: UserProfile) -> UserProfile:
+        with Session(self.engine) as session:
+            profile_store.save_profile(session=session, profile=prof)
+        return prof
+
+    def _control(self, user_id: str, kind: EventKind, *, region: str, command: str) -> UserProfile:
+        self._registry.region(region)
+        change = {
+            EventKind.PIN: controls.pin,
+            EventKind.UNPIN: controls.unpin,
+            EventKind.HIDE: controls.hide,
+            EventKind.UNHIDE: controls.unhide,
+        }[kind]
+        with self._lock:
+            prof = change(self.profile(user_id), region=region, command=command)
+            self._save_profile(prof)
+        if prof.recording:
+            self.store.append(
+                [
+                    {
+                        "client_event_id": _new_id(),
+                        "user_id": user_id,
+                        "command": command,
+                        "kind": str(kind),
+                        "region": region,
+                        "client_time": self.clock(),
+                    }
+                ]
+            )
+        return prof
+
+    def pin(self, user_id: str, *, region: str, command: str) -> UserProfile:
+        return self._control(user_id, EventKind.PIN, region=region, command=command)
+
+    def unpin(self, user_id: str, *, region: str, command: str) -> UserProfile:
+        return self._control(user_id, EventKind.UNPIN, region=region, command=command)
+
+    def hide(self, user_id: str, *, region: str, command: str) -> UserProfile:
+        return self._control(user_id, EventKind.HIDE, region=region, command=command)
+
+    def unhide(self, user_id: str, *, region: str, command: str) -> UserProfile:
+        return self._control(user_id, EventKind.UNHIDE, region=region, command=command)
+
+    def set_level(self, user_id: str, level: Level | str) -> UserProfile:
+        with self._lock:
+            return self._save_profile(controls.set_level(self.profile(user_id), level))
+
+    def set_recording(self, user_id: str, enabled: bool) -> UserProfile:
+        with self._lock:
+            return self._save_profile(controls.set_recording(self.profile(user_id), enabled))
+
+    def set_retention(self, user_id: str, days: int) -> UserProfile:
+        if not isinstance(days, int) or not 1 <= days <= 3650:
+            raise ValueError(f"retention days must be an integer within 1..3650, got {days!r}")
+        with self._lock:
+            prof = self._save_profile(replace(self.profile(user_id), retention_days=days))
+        self.expire_old_events(user_id)
+        return prof
+
+    def reset(self, user_id: str) -> UserProfile:
+        """Forget the learned ranking, pins, hides and previous layouts; keep the history."""
+        with self._lock:
+            prof = self._save_profile(controls.reset(self.profile(user_id)))
+            with Session(self.engine) as session:
+                row = session.get(LearningReset, user_id) or LearningReset(
+                    user_id=user_id, reset_at=0.0
+                )
+                row.reset_at = self.clock()
+                session.add(row)
+                session.commit()
+                for lay in profile_store.load_layouts(session=session, user_id=user_id).values():
+                    session.delete(session.get(profile_store.UserLayoutRow, (user_id, lay.region)))
+                session.commit()
+            self._predictor.forget(user_id)
+            self._events_seen.pop(user_id, None)
+            self._drop_panels(user_id)
+        return prof
+
+    def in_control_group(self, user_id: str) -> bool:
+        """A stable ``control_percent``% of users get the designer layout (no adaptation),
+        so the benefit of adapting can be measured against them."""
+        digest = hashlib.sha256(f"control:{user_id}".encode()).digest()
+        return int.from_bytes(digest[:4], "big") % 100 < self.control_percent
+
+    # ------------------------------------------------------------------ privacy
+
+    def export_user(self, user_id: str) -> dict[str, Any]:
+        data = self.store.export_user(user_id)
+        data["profile"] = self.profile(user_id).to_dict()
+        data["predictions"] = [
+            {"command": p.command, "probability": p.probability, "reason": p.reason}
+            for p in self.predictions(user_id, k=10)
+        ]
+        return data
+
+    def erase_user(self, user_id: str) -> dict[str, int]:
+        """Events, profile, layouts and everything the model learned: afterwards this person
+        gets the designer default layout."""
+        with self._lock:
+            deleted = self.store.erase_user(user_id)
+            self._predictor.forget(user_id)
+            self._events_seen.pop(user_id, None)
+            self._drop_panels(user_id)
+        return deleted
+
+    def expire_old_events(self, user_id: str | None = None) -> int:
+        """Apply each person's retention period; learned state is rebuilt without them."""
+        users = [user_id] if user_id is not None else self.store.users()
+        removed = 0
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        for uid in users:
+            days = self.profile(uid).retention_days
+            removed += self.store.expire(now - timedelta(days=days), user_id=uid)
+        if removed:
+            self.rebuild()
+        return removed
+
+    def _drop_panels(self, user_id: str) -> None:
+        for key in [k for k in self._panels if k[0] == user_id]:
+            del self._panels[key]
+            self._steps_seen.pop(key, None)
+
+    # ------------------------------------------------------------------ task panels
+
+    def _panels_for(self, user_id: str, session_id: str) -> TaskPanels:
+        key = (user_id, session_id)
+        panels = self._panels.get(key)
+        if panels is None:
+            panels = TaskPanels(
+                registry=self._registry,
+                user_id=user_id,
+                session_id=session_id,
+                clock=self.clock,
+                dismissals=self.profile(user_id).dismissals,
+            )
+            self._panels[key] = panels
+        return panels
+
+    def _advance_panels(self, user_id: str, session_id: str, command: str) -> None:
+        panels = self._panels_for(user_id, session_id)
+        steps = self._steps_seen.setdefault((user_id, session_id), defaultdict(set))
+        for panel in panels.visible():
+            task = self._registry.task(panel.task_id)
+            if any(s.ref == command for s in task.steps):
+                steps[panel.task_id].add(command)
+        events = panels.observe(command)
+        preds = self._predictor.rank(user_id, None, k=10)
+        offered = panels.consider(command=command, predictions=preds)
+        for event in offered:
+            task = self._registry.task(event.context.task_id or "")
+            steps[task.id] = {command} if any(s.ref == command for s in task.steps) else set()
+            if task.trigger.command == command:  # the person started the task: show it now
+                offered = [*offered, *panels.open(task.id)]
+        events += offered
+        self._store_panel_events(user_id, session_id, events)
+
+    def _store_panel_events(self, user_id: str, session_id: str, events: Sequence[Event]) -> None:
+        prof = self.profile(user_id)
+        rows = []
+        for event in events:
+            self._count_panel_event(event)
+            if event.kind is EventKind.PANEL_DISMISSED and event.context.task_id:
+                prof = controls.record_dismissal(prof, task_id=event.context.task_id)
+            rows.append(
+                {
+                    "client_event_id": _new_id(),
+                    "user_id": user_id,
+                    "command": event.command,
+                    "kind": str(event.kind),
+                    "task_id": event.context.task_id,
+                    "session_id": session_id,
+                    "client_time": event.timestamp or self.clock(),
+                }
+            )
+        if any(e.kind is EventKind.PANEL_DISMISSED for e in events):
+            self._save_profile(prof)
+        if rows and prof.recording:
+            self.store.append(rows)
+
+    def panels(self, user_id: str, *, session_id: str = "default") -> list[PanelView]:
+        with self._lock:
+            return self._views(user_id, session_id)
+
+    def panel_action(
+        self, user_id: str, task_id: str, action: str, *, session_id: str = "default"
+    ) -> list[PanelView]:
+        allowed = {"open", "close", "dismiss", "pin", "unpin", "reopen", "interact", "dissolve"}
+        if action not in allowed:
+            raise ValueError(f"action must be one of {sorted(allowed)}, got {action!r}")
+        self._registry.task(task_id)
+        with self._lock:
+            panels = self._panels_for(user_id, session_id)
+            events = getattr(panels, action)(task_id)
+            self._store_panel_events(user_id, session_id, events)
+            return self._views(user_id, session_id)
+
+    def tick(self, user_id: str, *, session_id: str = "default") -> list[PanelView]:
+        """Apply idle timeouts and dissolve finished panels (call every few seconds)."""
+        with self._lock:
+            panels = self._panels_for(user_id, session_id)
+            self._store_panel_events(user_id, session_id, panels.tick())
+            return self._views(user_id, session_id)
+
+    def _views(self, user_id: str, session_id: str) -> list[PanelView]:
+        panels = self._panels_for(user_id, session_id)
+        seen = self._steps_seen.get((user_id, session_id), {})
+        views = []
+        for panel in panels.visible():
+            task = self._registry.task(panel.task_id)
+            done = seen.get(panel.task_id, set()) | set(panel.done)
+            steps = tuple(
+                StepView(
+                    ref=s.ref,
+                    kind=s.kind,
+                    label=s.label or self._registry.label(s.ref),
+                    done=s.ref in done,
+                )
+                for s in task.steps
+            )
+            finished = sum(s.done for s in steps)
+            trigger = task.trigger.command
+            views.append(
+                PanelView(
+                    task_id=task.id,
+                    title=task.title,
+                    state=panel.state.value,
+                    steps=steps,
+                    progress=finished / len(steps) if steps else 1.0,
+                    pinned=panel.state.value == "pinned",
+                    reason=(
+                        f"Opened because you ran {self._registry.label(trigger)}."
+                        if trigger
+                        else "Opened because this task looks likely to start now."
+                    ),
+                )
+            )
+        return views
+
+    # ------------------------------------------------------------------ insights
+
+    def live_metrics(self) -> dict[str, Any]:
+        with self._lock:
+            data = self.metrics.to_dict()
+        data["control_percent"] = self.control_percent
+        return data
+
+    def usage_series(self, *, days: int = 30) -> list[dict[str, Any]]:
+        """Invocations per command per day (UTC), for the usage plot."""
+        since = self.clock() - days * 86400.0
+        when = func.coalesce(UsageEvent.client_time, UsageEvent.server_time)
+        day = cast(when / 86400.0, Integer).label("day")
+        stmt = (
+            select(day, UsageEvent.command, func.count().label("n"))
+            .where(UsageEvent.kind == EventKind.INVOKE.value, when >= since)
+            .group_by(day, UsageEvent.command)
+            .order_by(day)
+        )
+        with self.engine.connect() as conn:
+            return [
+                {
+                    "day": datetime.fromtimestamp(int(r.day) * 86400, UTC).date().isoformat(),
+                    "command": r.command,
+                    "count": int(r.n),
+                }
+                for r in conn.execute(stmt)
+            ]
+
+
+def _content(registry: Registry) -> str:
+    return registry_store.checksum(registry)
+
+
+_instance: Personalizer | None = None
+_instance_lock = threading.Lock()
+
+
+def get_personalizer() -> Personalizer:
+    """The process-wide engine (URL from ``ADAPTIVE_DB_URL``), created on first use."""
+    global _instance
+    with _instance_lock:
+        if _instance is None:
+            _instance = Personalizer()
+        return _instance
+
+
+def set_personalizer(personalizer: Personalizer | None) -> None:
+    """Replace the process-wide engine (tests, or an embedding app with its own registry)."""
+    global _instance
+    with _instance_lock:
+        _instance = personalizer
