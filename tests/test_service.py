@@ -1,0 +1,175 @@
+"""The engine facade against a real SQLite file: what every host relies on."""
+
+from __future__ import annotations
+
+import pytest
+
+from personalization.profile import Level
+from personalization.registry import RegistryError, example_registry
+from personalization.service import Personalizer
+
+
+class Clock:
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def engine(tmp_path, clock) -> Personalizer:
+    return Personalizer(url=f"sqlite:///{tmp_path / 'svc.db'}", clock=clock, control_percent=0)
+
+
+def _use(engine: Personalizer, user: str, commands: list[str], clock: Clock) -> None:
+    for command in commands:
+        result = engine.record_command(user, command, region="toolbar")
+        assert result.accepted == 1, result.to_dict()
+        clock.advance(5)
+
+
+def _default_visible(engine: Personalizer, region: str) -> tuple[str, ...]:
+    return engine.layout("nobody-yet", region, commit=False).visible
+
+
+def _overflowed(engine: Personalizer, region: str) -> str:
+    """A command of ``region`` that the designer default does not show."""
+    layout = engine.layout("nobody-yet", region, commit=False)
+    return layout.overflow[0]
+
+
+def test_usage_adapts_the_toolbar_suggested_zone(engine, clock):
+    default = _default_visible(engine, "toolbar")
+    target = _overflowed(engine, "toolbar")
+    _use(engine, "alice", [target, "save"] * 15, clock)
+    layout = engine.layout("alice", "toolbar")
+    assert target in layout.visible
+    item = layout.item(target)
+    assert item is not None and item.visible and item.sentence
+    # Bob's layout is his own: Alice's usage does not leak into his toolbar.
+    assert engine.layout("bob", "toolbar").visible == default
+
+
+def test_erase_returns_designer_default_and_removes_everything(engine, clock):
+    default = _default_visible(engine, "toolbar")
+    target = _overflowed(engine, "toolbar")
+    _use(engine, "alice", [target, "save"] * 15, clock)
+    engine.pin("alice", region="toolbar", command=target)
+    assert engine.layout("alice", "toolbar").visible != default
+    deleted = engine.erase_user("alice")
+    assert deleted["usage_event"] >= 30
+    assert engine.store.count("alice") == 0
+    assert engine.export_user("alice")["tables"]["usage_event"] == []
+    assert engine.layout("alice", "toolbar").visible == default
+    assert all(p.command != target or p.probability < 0.5 for p in engine.predictions("alice"))
+
+
+def test_opted_out_user_is_not_recorded(engine, clock):
+    engine.set_recording("carol", False)
+    result = engine.record_command("carol", "save", region="toolbar")
+    assert result.accepted == 0 and result.rejected == 1
+    assert result.rejections[0].field == "user_id"
+    assert engine.store.count("carol") == 0
+
+
+def test_batch_rejects_events_for_another_user_but_keeps_the_rest(engine):
+    batch = [
+        {"client_event_id": "e1", "command": "save"},
+        {"client_event_id": "e2", "command": "save", "user_id": "mallory"},
+        {"client_event_id": "e3", "command": "bad command with spaces"},
+        {"client_event_id": "e4", "command": "undo"},
+    ]
+    result = engine.record("alice", batch)
+    assert result.codes == ["accepted", "rejected", "rejected", "accepted"]
+    assert [r.field for r in result.rejections] == ["user_id", "command"]
+    assert engine.store.count("mallory") == 0
+    again = engine.record("alice", batch)
+    assert again.codes == ["duplicate", "rejected", "rejected", "duplicate"]
+    assert engine.store.count("alice") == 2
+
+
+def test_reset_forgets_learning_but_keeps_history(engine, clock, tmp_path):
+    default = _default_visible(engine, "toolbar")
+    target = _overflowed(engine, "toolbar")
+    _use(engine, "alice", [target, "save"] * 15, clock)
+    engine.reset("alice")
+    assert engine.store.count("alice") == 30
+    assert engine.layout("alice", "toolbar").visible == default
+    # A restart replays the log but honours the reset.
+    clock.advance(10)
+    again = Personalizer(url=f"sqlite:///{tmp_path / 'svc.db'}", clock=clock, control_percent=0)
+    assert again.layout("alice", "toolbar").visible == default
+
+
+def test_level_off_and_control_group_get_designer_default(tmp_path, clock):
+    eng = Personalizer(url=f"sqlite:///{tmp_path / 'c.db'}", clock=clock, control_percent=50)
+    users = [f"user{i}" for i in range(40)]
+    control = [u for u in users if eng.in_control_group(u)]
+    assert 0 < len(control) < len(users)
+    assert control == [u for u in users if eng.in_control_group(u)]  # stable
+    default = eng.layout("nobody-yet", "toolbar", commit=False).visible
+    target = _overflowed(eng, "toolbar")
+    _use(eng, control[0], [target, "save"] * 15, clock)
+    assert eng.layout(control[0], "toolbar").visible == default
+    treated = next(u for u in users if not eng.in_control_group(u))
+    _use(eng, treated, [target, "save"] * 15, clock)
+    eng.set_level(treated, Level.OFF)
+    assert eng.layout(treated, "toolbar").visible == default
+
+
+def test_task_panel_runs_to_completion_and_is_recorded(engine, clock):
+    task = engine.registry.tasks[0]
+    assert task.trigger.command
+    engine.record_command("alice", task.trigger.command, region="toolbar", session_id="s1")
+    views = engine.panels("alice", session_id="s1")
+    assert [(v.task_id, v.state) for v in views] == [(task.id, "open")]
+    for command in task.completion:
+        clock.advance(2)
+        engine.record_command("alice", command, region="toolbar", session_id="s1")
+    done = engine.panels("alice", session_id="s1")
+    assert [v.state for v in done] == ["completed"]
+    assert done[0].progress == 1.0
+    kinds = [e.kind.value for e in engine.store.iter_events(user_id="alice")]
+    assert "panel_completed" in kinds
+    assert engine.live_metrics()["panels"]["panel_completed"] == 1
+
+
+def test_dismissal_is_recorded_as_feedback(engine):
+    task = engine.registry.tasks[0]
+    engine.record_command("alice", task.trigger.command, region="toolbar")
+    views = engine.panel_action("alice", task.id, "dismiss")
+    assert views == []
+    assert engine.profile("alice").dismissals == {task.id: 1}
+    with pytest.raises(ValueError, match="action must be one of"):
+        engine.panel_action("alice", task.id, "explode")
+
+
+def test_registry_changes_are_versioned_and_validated(engine):
+    before = engine.registry.version
+    data = example_registry().to_dict()
+    data["regions"][0]["policy"]["max_moves"] = -1
+    with pytest.raises(RegistryError, match="max_moves"):
+        engine.save_registry(data)
+    assert engine.registry.version == before
+    data["regions"][0]["policy"]["max_moves"] = 1
+    version = engine.save_registry(data, note="fewer moves")
+    assert version > before and engine.registry.version == version
+    assert engine.registry.regions[0].policy.max_moves == 1
+
+
+def test_live_metrics_and_usage_series(engine, clock):
+    _use(engine, "alice", ["save", "undo"] * 10, clock)
+    metrics = engine.live_metrics()
+    assert metrics["overall"]["predictions"] == 20
+    assert metrics["overall"]["hit@1"] > 0.5  # an alternating pair is easy to learn
+    series = engine.usage_series()
+    assert {(r["command"], r["count"]) for r in series} == {("save", 10), ("undo", 10)}
