@@ -30,7 +30,7 @@ from personalization import profile as controls
 from personalization import profile_store, registry_store
 from personalization.db import make_engine
 from personalization.events import EventRejected, UsageEvent
-from personalization.layout import Layout, decide_layout
+from personalization.layout import Layout, LayoutItem, decide_layout
 from personalization.live_metrics import LiveMetrics
 from personalization.panels import TaskPanels
 from personalization.predict import default_predictor
@@ -303,7 +303,8 @@ class Personalizer:
         return decided
 
     def palette(self, user_id: str, query: str = "", *, limit: int = 50) -> list[PaletteEntry]:
-        """Every command (hidden ones included) matching ``query``, most likely first."""
+        """Every command (hidden ones included) matching ``query``, most likely first. A
+        command that no region shows says why (hidden by you, unused, or no room)."""
         needle = query.strip().lower()
         commands = self._registry.commands
         probs = {p.command: p for p in self.predictions(user_id, k=max(len(commands), 1))}
@@ -315,34 +316,39 @@ class Personalizer:
                 continue
             pred = probs.get(cmd.id)
             probability = pred.probability if pred is not None else 0.0
+            away = hidden.get(cmd.id)
+            if away is not None:
+                reason, why = str(away.reason), away.sentence
+            elif pred is not None:
+                reason, why = "PREDICTED", f"{round(probability * 100)}% likely next."
+            else:
+                reason, why = "DEFAULT", "Not used yet."
             entries.append(
                 PaletteEntry(
                     command=cmd.id,
                     label=cmd.label or cmd.id,
                     group=cmd.group,
-                    icon=getattr(cmd, "icon", "") or "",
+                    icon=cmd.icon or "",
                     probability=probability,
-                    hidden=cmd.id in hidden,
-                    reason="PREDICTED" if pred is not None else "DEFAULT",
-                    sentence=(
-                        f"{round(probability * 100)}% likely next."
-                        if pred is not None
-                        else "Not used yet."
-                    ),
+                    hidden=away is not None,
+                    reason=reason,
+                    sentence=why,
                 )
             )
         entries.sort(key=lambda e: (-e.probability, e.label.lower()))
         return entries[:limit]
 
-    def _hidden_everywhere(self, user_id: str) -> set[str]:
+    def _hidden_everywhere(self, user_id: str) -> dict[str, LayoutItem]:
+        """Commands placed in some region but visible in none, with the item that says why."""
         with Session(self.engine) as session:
             layouts = profile_store.load_layouts(session=session, user_id=user_id)
-        shown: set[str] = set()
-        placed: set[str] = set()
-        for lay in layouts.values():
-            shown.update(lay.visible)
-            placed.update(i.command for i in lay.items)
-        return placed - shown
+        shown = {c for lay in layouts.values() for c in lay.visible}
+        return {
+            item.command: item
+            for lay in layouts.values()
+            for item in lay.items
+            if not item.visible and item.command not in shown
+        }
 
     # ------------------------------------------------------------------ user controls
 

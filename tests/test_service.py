@@ -173,3 +173,14 @@ def test_live_metrics_and_usage_series(engine, clock):
     assert metrics["overall"]["hit@1"] > 0.5  # an alternating pair is easy to learn
     series = engine.usage_series()
     assert {(r["command"], r["count"]) for r in series} == {("save", 10), ("undo", 10)}
+
+
+def test_palette_reaches_hidden_commands_and_says_why(engine):
+    engine.layout("alice", "toolbar")
+    engine.hide("alice", region="toolbar", command="bold")
+    engine.layout("alice", "toolbar")
+    assert "bold" not in engine.layout("alice", "toolbar").visible
+    entries = {e.command: e for e in engine.palette("alice", "bold")}
+    assert entries["bold"].hidden and entries["bold"].reason == "USER_HIDDEN"
+    assert entries["bold"].sentence
+    assert len(engine.palette("alice", "")) == len(engine.registry.commands)
