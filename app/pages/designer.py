@@ -1,0 +1,510 @@
+"""Designer console: edit the registry (JSON with every error named, plus structured region
+policies), preview any region for any user or persona, export and import.
+
+Saving stores a new registry version; end users get it on their next layout update. Every
+handler re-checks the designer role on the server, so an end user who sends these events
+by hand gets nothing back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, replace
+
+import reflex as rx
+from reflex_local_auth.user import LocalUser
+from sqlmodel import select
+
+from app.session import SessionState
+from app.shell import frame, guarded
+from app.viewmodels import Slot, region_view
+from personalization.registry import ApplyOn, RegionPolicy, Registry, RegistryError
+from personalization.service import get_personalizer
+
+PERSONA_NEW = "persona:new"
+POLICY_NUMBERS = {
+    "visible": int,
+    "suggested_slots": int,
+    "max_moves": int,
+    "min_confidence": float,
+    "hysteresis": float,
+    "exploration_rate": float,
+}
+
+
+@dataclass
+class VersionRow:
+    version: int = 0
+    created: str = ""
+    note: str = ""
+    checksum: str = ""
+
+
+@dataclass
+class Choice:
+    value: str = ""
+    label: str = ""
+
+
+class DesignerState(rx.State):
+    ready: bool = False
+    denied: bool = False
+    text: str = ""
+    errors: list[str] = []
+    notice: str = ""
+    versions: list[VersionRow] = []
+    regions: list[str] = []
+    region: str = "toolbar"
+    policy: dict[str, str] = {}
+    apply_on: list[str] = []
+    order: str = ""
+    pinned: str = ""
+    people: list[Choice] = []
+    preview_user: str = PERSONA_NEW
+    preview: list[Slot] = []
+    preview_overflow: list[Slot] = []
+
+    async def _allowed(self) -> bool:
+        account = await (await self.get_state(SessionState)).sync()
+        self.denied = account is None or not account.is_designer
+        if self.denied:  # nothing a previous designer loaded in this tab stays visible
+            self.ready, self.text, self.people, self.preview = False, "", [], []
+            self.versions, self.preview_overflow, self.errors = [], [], []
+        return not self.denied
+
+    def _load_registry(self, registry: Registry) -> None:
+        self.text = registry.to_json()
+        self.regions = [r.id for r in registry.regions]
+        if self.region not in self.regions:
+            self.region = self.regions[0]
+        self._load_policy(registry)
+
+    def _load_policy(self, registry: Registry) -> None:
+        pol = registry.region(self.region).policy
+        self.policy = {name: str(getattr(pol, name)) for name in POLICY_NUMBERS}
+        self.apply_on = [str(a) for a in pol.apply_on]
+        self.order = ", ".join(pol.default_order)
+        self.pinned = ", ".join(pol.pinned)
+
+    def _refresh(self) -> None:
+        engine = get_personalizer()
+        self._load_registry(engine.registry)
+        self.versions = [
+            VersionRow(v.version, v.created_at.strftime("%Y-%m-%d %H:%M"), v.note, v.checksum[:10])
+            for v in reversed(engine.registry_history())
+        ]
+        with rx.session() as session:
+            names = {u.id: u.username for u in session.exec(select(LocalUser)).all()}
+        people = [Choice(PERSONA_NEW, "Persona: brand-new user (no history)")]
+        for uid in engine.store.users():
+            label = uid
+            if uid.startswith("web:") and uid[4:].isdigit():
+                label = f"{names.get(int(uid[4:]), 'deleted account')} ({uid})"
+            people.append(Choice(uid, label))
+        self.people = people
+        self._preview()
+
+    def _preview(self) -> None:
+        engine = get_personalizer()
+        layout = engine.layout(self.preview_user, self.region, commit=False)
+        prof = engine.profile(self.preview_user)
+        view = region_view(layout, engine.registry, prof.pinned_in(self.region))
+        self.preview, self.preview_overflow = view.visible, view.overflow
+
+    @rx.event
+    async def load(self):
+        if not await self._allowed():
+            if (await self.get_state(SessionState)).username == "":
+                return rx.redirect("/login")
+            return None
+        await asyncio.to_thread(self._refresh)
+        self.ready = True
+        return None
+
+    # ------------------------------------------------------------------ JSON editor
+
+    @rx.event
+    def set_text(self, value: str):
+        self.text = value
+
+    @rx.event
+    async def validate(self):
+        if not await self._allowed():
+            return
+        try:
+            Registry.from_json(self.text)
+        except RegistryError as exc:
+            self.errors, self.notice = exc.errors, ""
+            return
+        self.errors, self.notice = [], "Valid: ready to save."
+
+    @rx.event
+    async def save(self):
+        if not await self._allowed():
+            return
+        await self._save(self.text, note="edited in the designer console")
+
+    async def _save(self, text: str, *, note: str) -> None:
+        engine = get_personalizer()
+        try:
+            version = await asyncio.to_thread(engine.save_registry, text, note=note)
+        except RegistryError as exc:
+            self.errors, self.notice = exc.errors, ""
+            return
+        self.errors = []
+        await asyncio.to_thread(self._refresh)
+        self.notice = f"Saved as version {version}; users get it on their next layout update."
+
+    @rx.event
+    async def export(self):
+        if not await self._allowed():
+            return None
+        body = get_personalizer().registry.to_json()
+        return rx.download(data=body, filename="registry.json")
+
+    @rx.event
+    async def import_file(self, files: list[rx.UploadFile]):
+        if not await self._allowed():
+            return
+        if not files:
+            self.errors = ["(file): choose a registry JSON file first"]
+            return
+        raw = await files[0].read()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.errors = ["(file): not UTF-8 text"]
+            return
+        self.text = text
+        try:
+            Registry.from_json(text)
+        except RegistryError as exc:
+            self.errors, self.notice = exc.errors, ""
+            return
+        self.errors, self.notice = [], "Imported into the editor: review it, then save."
+
+    # ------------------------------------------------------------------ structured policy
+
+    @rx.event
+    async def pick_region(self, region: str):
+        if not await self._allowed() or region not in self.regions:
+            return
+        self.region = region
+        self._load_policy(get_personalizer().registry)
+        await asyncio.to_thread(self._preview)
+
+    @rx.event
+    def set_policy_field(self, name: str, value: str):
+        if name in POLICY_NUMBERS:
+            self.policy = {**self.policy, name: value}
+
+    @rx.event
+    def toggle_apply_on(self, moment: str, on: bool):
+        rest = [a for a in self.apply_on if a != moment]
+        self.apply_on = rest + [moment] if on else rest
+
+    @rx.event
+    def set_order(self, value: str):
+        self.order = value
+
+    @rx.event
+    def set_pinned(self, value: str):
+        self.pinned = value
+
+    @rx.event
+    async def save_policy(self):
+        if not await self._allowed():
+            return
+        errors: list[str] = []
+        values: dict[str, object] = {}
+        for name, kind in POLICY_NUMBERS.items():
+            raw = self.policy.get(name, "").strip()
+            try:
+                values[name] = kind(raw)
+            except ValueError:
+                errors.append(f"{self.region}.policy.{name}: must be {kind.__name__}, got {raw!r}")
+        if errors:
+            self.errors = errors
+            return
+        registry = get_personalizer().registry
+        region = registry.region(self.region)
+        policy: RegionPolicy = replace(
+            region.policy,
+            default_order=tuple(c.strip() for c in self.order.split(",") if c.strip()),
+            pinned=tuple(c.strip() for c in self.pinned.split(",") if c.strip()),
+            apply_on=tuple(ApplyOn(a) for a in self.apply_on),
+            **values,  # type: ignore[arg-type]
+        )
+        regions = tuple(
+            replace(r, policy=policy) if r.id == self.region else r for r in registry.regions
+        )
+        data = replace(registry, regions=regions).to_dict()
+        await self._save(json.dumps(data), note=f"policy of {self.region}")
+
+    # ------------------------------------------------------------------ preview
+
+    @rx.event
+    async def pick_user(self, user: str):
+        if not await self._allowed():
+            return
+        self.preview_user = user
+        await asyncio.to_thread(self._preview)
+
+
+def _json_editor() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Registry (JSON)", size="4"),
+                rx.spacer(),
+                rx.button(
+                    "Validate",
+                    on_click=DesignerState.validate,
+                    variant="outline",
+                    data_testid="validate",
+                ),
+                rx.button("Save", on_click=DesignerState.save, data_testid="save-registry"),
+                rx.button(
+                    rx.icon("download", size=14),
+                    "Export",
+                    on_click=DesignerState.export,
+                    variant="soft",
+                    data_testid="export-registry",
+                ),
+                width="100%",
+            ),
+            rx.text_area(
+                value=DesignerState.text,
+                on_change=DesignerState.set_text.debounce(300),
+                font_family="monospace",
+                font_size="12px",
+                height="420px",
+                width="100%",
+                spell_check=False,
+                data_testid="registry-json",
+            ),
+            rx.hstack(
+                rx.upload(
+                    rx.text("Drop a registry .json here or click to choose", size="2"),
+                    id="registry_upload",
+                    accept={"application/json": [".json"]},
+                    max_files=1,
+                    border="1px dashed var(--gray-a7)",
+                    padding="0.75em",
+                    border_radius="6px",
+                ),
+                rx.button(
+                    "Import file",
+                    on_click=DesignerState.import_file(
+                        rx.upload_files(upload_id="registry_upload")
+                    ),
+                    variant="outline",
+                    data_testid="import-registry",
+                ),
+                align="center",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _messages() -> rx.Component:
+    return rx.fragment(
+        rx.cond(
+            DesignerState.errors.length() > 0,
+            rx.callout.root(
+                rx.callout.icon(rx.icon("triangle-alert")),
+                rx.vstack(
+                    rx.text("Not saved: fix these fields", weight="bold"),
+                    rx.foreach(
+                        DesignerState.errors,
+                        lambda e: rx.code(e, data_testid="registry-error"),
+                    ),
+                    spacing="1",
+                ),
+                color_scheme="red",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            DesignerState.notice != "",
+            rx.callout(
+                DesignerState.notice,
+                icon="check",
+                color_scheme="green",
+                data_testid="designer-notice",
+            ),
+        ),
+    )
+
+
+def _number(name: str, label: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1"),
+        rx.input(
+            value=DesignerState.policy[name],
+            on_change=lambda v: DesignerState.set_policy_field(name, v),
+            size="1",
+            width="110px",
+            data_testid=f"policy-{name}",
+        ),
+        spacing="1",
+    )
+
+
+def _policy_editor() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Region policy", size="4"),
+                rx.select(
+                    DesignerState.regions,
+                    value=DesignerState.region,
+                    on_change=DesignerState.pick_region,
+                    data_testid="region-select",
+                ),
+                align="center",
+            ),
+            rx.hstack(
+                _number("visible", "Visible slots"),
+                _number("suggested_slots", "Suggested slots"),
+                _number("max_moves", "Max moves per update"),
+                wrap="wrap",
+            ),
+            rx.hstack(
+                _number("min_confidence", "Min confidence"),
+                _number("hysteresis", "Hysteresis"),
+                _number("exploration_rate", "Exploration"),
+                wrap="wrap",
+            ),
+            rx.text("Default order (comma-separated command ids)", size="1"),
+            rx.text_area(
+                value=DesignerState.order,
+                on_change=DesignerState.set_order,
+                width="100%",
+                rows="3",
+                data_testid="policy-order",
+            ),
+            rx.text("Designer pins", size="1"),
+            rx.input(
+                value=DesignerState.pinned,
+                on_change=DesignerState.set_pinned,
+                width="100%",
+                data_testid="policy-pinned",
+            ),
+            rx.text("May change on", size="1"),
+            rx.hstack(
+                *[
+                    rx.checkbox(
+                        m.value.replace("_", " "),
+                        checked=DesignerState.apply_on.contains(m.value),
+                        on_change=lambda on, m=m.value: DesignerState.toggle_apply_on(m, on),
+                    )
+                    for m in ApplyOn
+                ],
+                wrap="wrap",
+            ),
+            rx.button("Save policy", on_click=DesignerState.save_policy, data_testid="save-policy"),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _preview_item(slot: Slot) -> rx.Component:
+    return rx.hstack(
+        rx.badge(slot.zone, variant="soft", min_width="80px"),
+        rx.text(slot.label, weight="medium", min_width="120px"),
+        rx.text(slot.sentence, size="1", color_scheme="gray"),
+        data_command=slot.command,
+        data_reason=slot.reason,
+        width="100%",
+    )
+
+
+def _preview() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Preview", size="4"),
+            rx.text("What this region shows for:", size="2"),
+            rx.select.root(
+                rx.select.trigger(width="100%", data_testid="preview-user"),
+                rx.select.content(
+                    rx.foreach(
+                        DesignerState.people,
+                        lambda c: rx.select.item(c.label, value=c.value),
+                    )
+                ),
+                value=DesignerState.preview_user,
+                on_change=DesignerState.pick_user,
+            ),
+            rx.vstack(
+                rx.foreach(DesignerState.preview, _preview_item),
+                width="100%",
+                data_testid="preview",
+                spacing="1",
+            ),
+            rx.text(
+                "Under More: ",
+                DesignerState.preview_overflow.length().to_string(),
+                " items",
+                size="1",
+                color_scheme="gray",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _history() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Versions", size="4"),
+            rx.foreach(
+                DesignerState.versions,
+                lambda v: rx.hstack(
+                    rx.badge("v", v.version.to_string()),
+                    rx.text(v.created, size="1"),
+                    rx.text(v.note, size="1", color_scheme="gray"),
+                    data_testid="registry-version",
+                ),
+            ),
+            spacing="1",
+        ),
+        width="100%",
+    )
+
+
+def _console() -> rx.Component:
+    return rx.vstack(
+        _messages(),
+        rx.grid(
+            rx.vstack(_json_editor(), _history(), width="100%"),
+            rx.vstack(_policy_editor(), _preview(), width="100%"),
+            columns="1fr 1fr",
+            spacing="4",
+            width="100%",
+        ),
+        width="100%",
+        spacing="3",
+        data_testid="designer-console",
+    )
+
+
+def page() -> rx.Component:
+    return frame(
+        rx.heading("Designer console", size="6", margin_bottom="0.5em"),
+        guarded(
+            DesignerState.ready,
+            DesignerState.denied,
+            _console(),
+            "The designer console is for designers only.",
+        ),
+        max_width="1400px",
+    )

@@ -1,0 +1,95 @@
+"""Small steps the app's browser tests share: sign up, sign in, read the toolbar."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from personalization.service import Personalizer
+
+TOOLBAR = "[data-region=toolbar] button[data-command]"
+_names = itertools.count(1)
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}{os.getpid()}x{next(_names)}"
+
+
+def sign_up(page: Page, base: str, username: str, password: str = "correct-horse-1") -> None:
+    page.goto(base + "/signup")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/workspace", timeout=30_000)
+    page.locator(TOOLBAR).first.wait_for(timeout=30_000)
+
+
+def sign_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(base + "/login")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/workspace", timeout=30_000)
+    page.locator(TOOLBAR).first.wait_for(timeout=30_000)
+
+
+def engine_id(page: Page, base: str) -> str:
+    page.goto(base + "/privacy")
+    ident = page.get_by_test_id("engine-id")
+    ident.wait_for(timeout=30_000)
+    return ident.inner_text().strip()
+
+
+def in_control_group(user_id: str, tmp: Path) -> bool:
+    """The engine's own stable hash (same default share as the server)."""
+    engine = Personalizer(url=f"sqlite:///{tmp / 'hash.db'}", warm_up=False)
+    try:
+        return engine.in_control_group(user_id)
+    finally:
+        engine.engine.dispose()
+
+
+def sign_up_adaptive(page: Page, base: str, prefix: str, tmp: Path) -> tuple[str, str]:
+    """A new account outside the control group (which never adapts, by design)."""
+    for _ in range(5):
+        name = unique_name(prefix)
+        sign_up(page, base, name)
+        uid = engine_id(page, base)
+        if not in_control_group(uid, tmp):
+            page.goto(base + "/workspace")
+            page.locator(TOOLBAR).first.wait_for(timeout=30_000)
+            return name, uid
+        page.get_by_test_id("sign-out").click()
+        page.wait_for_url("**/login")
+    raise AssertionError("five sign-ups in a row landed in the control group")
+
+
+def toolbar(page: Page) -> list[tuple[str, str]]:
+    """(command, reason) of every visible toolbar item, in slot order."""
+    items = page.locator(TOOLBAR)
+    return [
+        (
+            items.nth(i).get_attribute("data-command") or "",
+            items.nth(i).get_attribute("data-reason") or "",
+        )
+        for i in range(items.count())
+    ]
+
+
+def run_from_more(page: Page, command: str) -> None:
+    """Run a toolbar command that lives under "More" and wait for its effect."""
+    status = page.get_by_test_id("doc-status")
+    before = int(status.get_attribute("data-handled") or 0)
+    page.locator("[data-overflow=toolbar]").click()
+    page.locator(f"[role=menuitem][data-command={command}]").click()
+    expect(status).to_have_attribute("data-handled", str(before + 1), timeout=15_000)
+
+
+def click_command(page: Page, selector: str) -> None:
+    status = page.get_by_test_id("doc-status")
+    before = int(status.get_attribute("data-handled") or 0)
+    page.locator(selector).click()
+    expect(status).to_have_attribute("data-handled", str(before + 1), timeout=15_000)
