@@ -94,6 +94,10 @@ class Personalizer:
         self._events_seen: dict[str, int] = defaultdict(int)
         self._panels: dict[tuple[str, str], TaskPanels] = {}
         self._steps_seen: dict[tuple[str, str], dict[str, set[str]]] = {}
+        # Write-through caches: the database stays the truth, requests skip the reads.
+        self._controls: dict[str, UserProfile] = {}  # stored profile (the person's choices)
+        self._usage: dict[str, UserProfile] = {}  # counts/recency, derived from the log
+        self._shown: dict[tuple[str, str], Layout] = {}  # previous layout per user/region
         self._predictor = default_predictor(commands=saved.command_meta())
         if warm_up:
             self.rebuild()
@@ -133,6 +137,7 @@ class Personalizer:
             self._predictor = default_predictor(commands=self._registry.command_meta())
             self.metrics = LiveMetrics()
             self._events_seen = defaultdict(int)
+            self._usage = {}
             by_user: dict[str, list[Event]] = defaultdict(list)
             for event in self.store.iter_events():
                 if event.kind is not EventKind.INVOKE:
@@ -148,11 +153,16 @@ class Personalizer:
 
     def _learn(self, event: Event) -> None:
         """Score the prediction made before this event, then learn it (progressive)."""
-        seen = self._events_seen[event.user_id]
-        predictions = self._predictor.rank(event.user_id, event.context, k=10)
+        user = event.user_id
+        seen = self._events_seen[user]
+        predictions = self._predictor.rank(user, event.context, k=10)
         self.metrics.prediction(predictions, event.command, events_before=seen)
         self._predictor.partial_fit(event)
-        self._events_seen[event.user_id] = seen + 1
+        self._events_seen[user] = seen + 1
+        usage = self._usage.get(user) or UserProfile(user_id=user)
+        self._usage[user] = controls.record_use(
+            usage, command=event.command, at=event.timestamp or 0.0
+        )
 
     def _count_panel_event(self, event: Event) -> None:
         if event.kind.value.startswith("panel_"):
@@ -238,16 +248,12 @@ class Personalizer:
             if ctx.region is not None:
                 self._check_visible(user_id, ctx.region, event.command)
             self._learn(event)
-            self._save_profile(
-                controls.record_use(self.profile(user_id), command=event.command, at=when)
-            )
             self._advance_panels(user_id, ctx.session_id or "default", event.command)
         else:
             self._count_panel_event(event)
 
     def _check_visible(self, user_id: str, region: str, command: str) -> None:
-        with Session(self.engine) as session:
-            shown = profile_store.load_layout(session=session, user_id=user_id, region=region)
+        shown = self._previous_layout(user_id, region)
         if shown is not None:
             self.metrics.visible_check(
                 control=self.in_control_group(user_id), found=command in shown.visible
@@ -277,12 +283,15 @@ class Personalizer:
         if self.in_control_group(user_id):
             prof = replace(prof, level=Level.OFF)
         with self._lock:
-            with Session(self.engine) as session:
-                previous = profile_store.load_layout(
-                    session=session, user_id=user_id, region=region.id
+            previous = self._previous_layout(user_id, region.id)
+            # Nothing known about this person yet (new, erased or reset): the designer's
+            # layout, exactly. The population prior starts helping from their first command.
+            predictions = (
+                self._predictor.rank(
+                    user_id, Context(region=region.id), k=len(self._registry.commands)
                 )
-            predictions = self._predictor.rank(
-                user_id, Context(region=region.id), k=len(self._registry.commands)
+                if self._events_seen.get(user_id)
+                else []
             )
             counter = previous.update_counter + 1 if previous is not None else 0
             decided = decide_layout(
@@ -297,8 +306,10 @@ class Personalizer:
                 now=self.clock(),
             )
             if commit and decided is not previous:
-                with Session(self.engine) as session:
-                    profile_store.save_layout(session=session, user_id=user_id, layout=decided)
+                self._shown[(user_id, region.id)] = decided
+                if previous is None or decided.items != previous.items:
+                    with Session(self.engine) as session:
+                        profile_store.save_layout(session=session, user_id=user_id, layout=decided)
                 self.metrics.layout_update(region.id, decided.moves)
         return decided
 
@@ -338,10 +349,23 @@ class Personalizer:
         entries.sort(key=lambda e: (-e.probability, e.label.lower()))
         return entries[:limit]
 
+    def _previous_layout(self, user_id: str, region: str) -> Layout | None:
+        key = (user_id, region)
+        if key not in self._shown:
+            with Session(self.engine) as session:
+                found = profile_store.load_layout(session=session, user_id=user_id, region=region)
+            if found is None:
+                return None
+            self._shown[key] = found
+        return self._shown[key]
+
     def _hidden_everywhere(self, user_id: str) -> dict[str, LayoutItem]:
         """Commands placed in some region but visible in none, with the item that says why."""
-        with Session(self.engine) as session:
-            layouts = profile_store.load_layouts(session=session, user_id=user_id)
+        layouts = {
+            r.id: lay
+            for r in self._registry.regions
+            if (lay := self._previous_layout(user_id, r.id)) is not None
+        }
         shown = {c for lay in layouts.values() for c in lay.visible}
         return {
             item.command: item
@@ -353,13 +377,28 @@ class Personalizer:
     # ------------------------------------------------------------------ user controls
 
     def profile(self, user_id: str) -> UserProfile:
-        with Session(self.engine) as session:
-            return profile_store.load_profile(session=session, user_id=user_id)
+        """The person's choices (stored) joined with their usage statistics (from the log)."""
+        stored = self._controls.get(user_id)
+        if stored is None:
+            with Session(self.engine) as session:
+                stored = profile_store.load_profile(session=session, user_id=user_id)
+            self._controls[user_id] = stored
+        usage = self._usage.get(user_id)
+        if usage is None:
+            return replace(stored, counts={}, last_used={}, last_command=None, first_seen=None)
+        return replace(
+            stored,
+            counts=usage.counts,
+            last_used=usage.last_used,
+            last_command=usage.last_command,
+            first_seen=usage.first_seen,
+        )
 
     def _save_profile(self, prof: UserProfile) -> UserProfile:
         with Session(self.engine) as session:
             profile_store.save_profile(session=session, profile=prof)
-        return prof
+        self._controls[prof.user_id] = prof
+        return self.profile(prof.user_id)
 
     def _control(self, user_id: str, kind: EventKind, *, region: str, command: str) -> UserProfile:
         self._registry.region(region)
@@ -429,9 +468,7 @@ class Personalizer:
                 for lay in profile_store.load_layouts(session=session, user_id=user_id).values():
                     session.delete(session.get(profile_store.UserLayoutRow, (user_id, lay.region)))
                 session.commit()
-            self._predictor.forget(user_id)
-            self._events_seen.pop(user_id, None)
-            self._drop_panels(user_id)
+            self._forget_in_memory(user_id)
         return prof
 
     def in_control_group(self, user_id: str) -> bool:
@@ -456,9 +493,8 @@ class Personalizer:
         gets the designer default layout."""
         with self._lock:
             deleted = self.store.erase_user(user_id)
-            self._predictor.forget(user_id)
-            self._events_seen.pop(user_id, None)
-            self._drop_panels(user_id)
+            self._forget_in_memory(user_id)
+            self._controls.pop(user_id, None)
         return deleted
 
     def expire_old_events(self, user_id: str | None = None) -> int:
@@ -472,6 +508,14 @@ class Personalizer:
         if removed:
             self.rebuild()
         return removed
+
+    def _forget_in_memory(self, user_id: str) -> None:
+        self._predictor.forget(user_id)
+        self._events_seen.pop(user_id, None)
+        self._usage.pop(user_id, None)
+        for key in [k for k in self._shown if k[0] == user_id]:
+            del self._shown[key]
+        self._drop_panels(user_id)
 
     def _drop_panels(self, user_id: str) -> None:
         for key in [k for k in self._panels if k[0] == user_id]:
