@@ -56,6 +56,23 @@ class LearningReset(SQLModel, table=True):
     reset_at: float
 
 
+class FoundCounter(SQLModel, table=True):
+    """Aggregate "was the command already visible?" counts per group (adaptive or control).
+
+    Unlike the other live metrics this cannot be recomputed from the log (it depends on what
+    was on screen at the time), so it is kept, flushed every few seconds. No personal data.
+    """
+
+    __tablename__ = "found_counter"
+
+    group: str = Field(primary_key=True, max_length=16)
+    found: int = 0
+    events: int = 0
+
+
+FLUSH_EVERY_S = 5.0
+
+
 def _new_id() -> str:
     return uuid.uuid4().hex
 
@@ -98,6 +115,7 @@ class Personalizer:
         self._controls: dict[str, UserProfile] = {}  # stored profile (the person's choices)
         self._usage: dict[str, UserProfile] = {}  # counts/recency, derived from the log
         self._shown: dict[tuple[str, str], Layout] = {}  # previous layout per user/region
+        self._found_flushed = 0.0
         self._predictor = default_predictor(commands=saved.command_meta())
         if warm_up:
             self.rebuild()
@@ -150,6 +168,10 @@ class Personalizer:
             if by_user:
                 population = PopulationModel().fit(by_user.values())
                 self._predictor.set_population(population, None)
+            with Session(self.engine) as session:
+                for row in session.exec(select(FoundCounter)).scalars():
+                    self.metrics.found[row.group] = [row.found, row.events]
+            self._found_flushed = self.clock()
 
     def _learn(self, event: Event) -> None:
         """Score the prediction made before this event, then learn it (progressive)."""
@@ -258,6 +280,18 @@ class Personalizer:
             self.metrics.visible_check(
                 control=self.in_control_group(user_id), found=command in shown.visible
             )
+            if self.clock() - self._found_flushed >= FLUSH_EVERY_S:
+                self.flush_metrics()
+
+    def flush_metrics(self) -> None:
+        """Persist the found-in-slots counters (also called on shutdown by hosts)."""
+        with self._lock, Session(self.engine) as session:
+            for group, (found, events) in self.metrics.found.items():
+                row = session.get(FoundCounter, group) or FoundCounter(group=group)
+                row.found, row.events = found, events
+                session.add(row)
+            session.commit()
+            self._found_flushed = self.clock()
 
     # ------------------------------------------------------------------ decisions
 

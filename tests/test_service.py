@@ -184,3 +184,19 @@ def test_palette_reaches_hidden_commands_and_says_why(engine):
     assert entries["bold"].hidden and entries["bold"].reason == "USER_HIDDEN"
     assert entries["bold"].sentence
     assert len(engine.palette("alice", "")) == len(engine.registry.commands)
+
+
+def test_adaptive_vs_control_counts_survive_a_restart(tmp_path, clock):
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    eng = Personalizer(url=url, clock=clock, control_percent=0)
+    eng.layout("alice", "toolbar")
+    shown = eng.layout("alice", "toolbar").visible
+    _use(eng, "alice", [shown[0], "find"], clock)  # 'find' is not on the default toolbar
+    assert eng.live_metrics()["found_in_slots"]["adaptive"] == {
+        "found": 1,
+        "events": 2,
+        "rate": 0.5,
+    }
+    eng.flush_metrics()
+    again = Personalizer(url=url, clock=clock, control_percent=0)
+    assert again.live_metrics()["found_in_slots"]["adaptive"]["events"] == 2
