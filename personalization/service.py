@@ -29,7 +29,7 @@ from sqlmodel import Field, Session, SQLModel
 from personalization import profile as controls
 from personalization import profile_store, registry_store
 from personalization.db import make_engine
-from personalization.events import EventRejected, UsageEvent
+from personalization.events import EventRejected, UsageEvent, to_epoch
 from personalization.layout import Layout, LayoutItem, decide_layout
 from personalization.live_metrics import LiveMetrics
 from personalization.panels import TaskPanels
@@ -71,6 +71,18 @@ class FoundCounter(SQLModel, table=True):
 
 
 FLUSH_EVERY_S = 5.0
+
+
+def _epoch(value: Any, *, default: float) -> float:
+    """An accepted event's client time as epoch seconds (the store already validated it)."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, datetime):
+        return to_epoch(value)
+    seconds = float(value)
+    return seconds / 1000.0 if seconds > 2e10 else seconds  # JavaScript milliseconds
 
 
 def _new_id() -> str:
@@ -253,8 +265,7 @@ class Personalizer:
 
     def _after_store(self, user_id: str, raw: Mapping[str, Any]) -> None:
         kind = EventKind(raw.get("kind", EventKind.INVOKE))
-        ts = raw.get("client_time")
-        when = ts.timestamp() if isinstance(ts, datetime) else float(ts or self.clock())
+        when = _epoch(raw.get("client_time"), default=self.clock())
         ctx = Context(
             route=raw.get("route"),
             device=raw.get("device"),
@@ -442,8 +453,12 @@ class Personalizer:
             EventKind.HIDE: controls.hide,
             EventKind.UNHIDE: controls.unhide,
         }[kind]
+        policy = self._registry.region(region).policy
+        extra = (
+            {"protected": (*policy.pinned, *policy.never_hide)} if kind is EventKind.HIDE else {}
+        )
         with self._lock:
-            prof = change(self.profile(user_id), region=region, command=command)
+            prof = change(self.profile(user_id), region=region, command=command, **extra)
             self._save_profile(prof)
         if prof.recording:
             self.store.append(

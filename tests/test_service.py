@@ -200,3 +200,29 @@ def test_adaptive_vs_control_counts_survive_a_restart(tmp_path, clock):
     eng.flush_metrics()
     again = Personalizer(url=url, clock=clock, control_percent=0)
     assert again.live_metrics()["found_in_slots"]["adaptive"]["events"] == 2
+
+
+def test_iso_and_millisecond_client_times_are_learned(engine):
+    batch = [
+        {"client_event_id": "iso", "command": "save", "client_time": "2027-01-15T10:00:00Z"},
+        {"client_event_id": "ms", "command": "undo", "client_time": 1_800_000_000_000},
+    ]
+    assert engine.record("alice", batch).codes == ["accepted", "accepted"]
+    assert engine.profile("alice").last_used["undo"] == 1_800_000_000.0
+    assert (
+        engine.profile("alice").last_used["save"]
+        == 1_800_000_000.0
+        - 1_800_000_000.0
+        + (
+            __import__("datetime").datetime(2027, 1, 15, 10, tzinfo=__import__("datetime").UTC)
+        ).timestamp()
+    )
+
+
+def test_designer_protected_commands_cannot_be_hidden(engine):
+    from personalization.profile import ControlError
+
+    pinned = engine.registry.region("toolbar").policy.pinned[0]
+    with pytest.raises(ControlError, match="designer keeps it"):
+        engine.hide("alice", region="toolbar", command=pinned)
+    assert pinned in engine.layout("alice", "toolbar").visible

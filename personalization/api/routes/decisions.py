@@ -1,0 +1,174 @@
+"""What a host renders: a region's layout, the ranked predictions and the task panels.
+
+Items carry their label and icon from the registry, so a host that is not Reflex can draw a
+region from this one response without fetching the registry too.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from personalization.api.auth import Access, for_application
+from personalization.api.errors import error_responses
+from personalization.api.limits import MAX_ID, MAX_PREDICTIONS
+from personalization.api.routes.deps import engine_errors, personalizer
+from personalization.api.schemas import (
+    ApplicationPath,
+    LayoutItemOut,
+    LayoutOut,
+    PanelActionIn,
+    PanelOut,
+    PanelsOut,
+    PredictionOut,
+    PredictionsOut,
+    RegionPath,
+    StepOut,
+    TaskPath,
+    UserPath,
+)
+from personalization.events import ID_PATTERN
+from personalization.service import Personalizer
+from personalization.views import PanelView
+
+router = APIRouter(prefix="/apps/{application}/users/{user_id}", tags=["layout"])
+_layout = for_application("layout")
+SessionQuery = Query(
+    "default", description="The browser session (tab)", max_length=MAX_ID, pattern=ID_PATTERN
+)
+
+
+@router.get(
+    "/layout/{region}",
+    response_model=LayoutOut,
+    summary="The region as this person should see it now",
+    responses=error_responses(401, 403, 404, 413, 422, 429),
+)
+def layout(
+    application: ApplicationPath,
+    user_id: UserPath,
+    region: RegionPath,
+    interacting: bool = Query(False, description="The person is using the region: no change."),
+    commit: bool = Query(True, description="Keep it as the layout the next decision starts from"),
+    moment: Literal["page_load", "task_complete", "idle", "every_event"] = "page_load",
+    access: Access = Depends(_layout),  # noqa: B008
+    engine: Personalizer = Depends(personalizer),  # noqa: B008
+) -> LayoutOut:
+    """Items with their position, visibility, reason code and a sentence saying why."""
+    with engine_errors():
+        decided = engine.layout(
+            access.engine_user, region, interacting=interacting, commit=commit, moment=moment
+        )
+    registry = engine.registry
+    items = []
+    for item in decided.items:
+        command = registry.command(item.command)
+        items.append(
+            LayoutItemOut(
+                command=item.command,
+                label=command.label if command is not None else item.command,
+                icon=command.icon if command is not None else "",
+                position=item.position,
+                visible=item.visible,
+                zone=item.zone,  # type: ignore[arg-type]
+                reason=str(item.reason),
+                probability=item.probability,
+                sentence=item.sentence,
+            )
+        )
+    adapted = decided.level != "off" and not engine.in_control_group(access.engine_user)
+    return LayoutOut(
+        region=decided.region,
+        items=items,
+        overflow=list(decided.overflow),
+        slots=decided.slots,
+        moves=decided.moves,
+        level=str(decided.level),  # type: ignore[arg-type]
+        registry_version=decided.registry_version,
+        adapted=adapted,
+    )
+
+
+@router.get(
+    "/predictions",
+    response_model=PredictionsOut,
+    summary="The commands this person most likely runs next",
+    responses=error_responses(401, 403, 413, 422, 429),
+)
+def predictions(
+    application: ApplicationPath,
+    user_id: UserPath,
+    k: int = Query(10, ge=1, le=MAX_PREDICTIONS),
+    access: Access = Depends(_layout),  # noqa: B008
+    engine: Personalizer = Depends(personalizer),  # noqa: B008
+) -> PredictionsOut:
+    registry = engine.registry
+    return PredictionsOut(
+        predictions=[
+            PredictionOut(
+                command=p.command,
+                label=registry.label(p.command),
+                probability=p.probability,
+                reason=p.reason,
+            )
+            for p in engine.predictions(access.engine_user, k=k)
+        ]
+    )
+
+
+def _panels(views: list[PanelView]) -> PanelsOut:
+    return PanelsOut(
+        panels=[
+            PanelOut(
+                task_id=v.task_id,
+                title=v.title,
+                state=v.state,
+                steps=[
+                    StepOut(ref=s.ref, kind=s.kind, label=s.label, done=s.done) for s in v.steps
+                ],
+                progress=v.progress,
+                pinned=v.pinned,
+                reason=v.reason,
+            )
+            for v in views
+        ]
+    )
+
+
+@router.get(
+    "/panels",
+    response_model=PanelsOut,
+    summary="Task panels that should be on screen (idle timeouts applied)",
+    responses=error_responses(401, 403, 413, 422, 429),
+)
+def panels(
+    application: ApplicationPath,
+    user_id: UserPath,
+    session_id: str = SessionQuery,
+    access: Access = Depends(_layout),  # noqa: B008
+    engine: Personalizer = Depends(personalizer),  # noqa: B008
+) -> PanelsOut:
+    return _panels(engine.tick(access.engine_user, session_id=session_id))
+
+
+@router.post(
+    "/panels/{task_id}",
+    response_model=PanelsOut,
+    summary="Act on a task panel (open, close, dismiss, pin, unpin, reopen, interact, dissolve)",
+    responses=error_responses(401, 403, 404, 409, 413, 422, 429),
+)
+def panel_action(
+    application: ApplicationPath,
+    user_id: UserPath,
+    task_id: TaskPath,
+    body: PanelActionIn,
+    access: Access = Depends(_layout),  # noqa: B008
+    engine: Personalizer = Depends(personalizer),  # noqa: B008
+) -> PanelsOut:
+    """Dismissals count as feedback: a task dismissed often is offered less."""
+    with engine_errors():
+        views = engine.panel_action(
+            access.engine_user, task_id, body.action, session_id=body.session_id
+        )
+    return _panels(views)

@@ -1,0 +1,110 @@
+"""``POST /apps/{application}/events``: batched, idempotent ingest with a result per event.
+
+A server-side sender batches events of many users, while the engine records one user per
+call (it checks that user's consent once). So the batch is split by user, each part goes
+through ``Personalizer.record`` (which commits before returning), and the answers are put
+back in input order. The response is sent only after every part committed: a client that
+saw it can forget the batch; one that did not retries it whole with the same client event
+ids, and what was already stored comes back as ``duplicate``.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import suppress
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import TypeAdapter, ValidationError
+
+from personalization.api.auth import Access, engine_user_id, for_application
+from personalization.api.errors import error_responses
+from personalization.api.limits import MAX_USER_ID
+from personalization.api.routes.deps import personalizer
+from personalization.api.schemas import (
+    ApplicationPath,
+    EventResult,
+    IngestRequest,
+    IngestResponse,
+)
+from personalization.events import ID_PATTERN, ClientTime
+from personalization.service import Personalizer
+
+router = APIRouter(tags=["events"])
+_ID = re.compile(ID_PATTERN)
+_TIME: TypeAdapter[float] = TypeAdapter(ClientTime)
+
+
+def _with_time(raw: dict[str, Any], user: str) -> dict[str, Any]:
+    """The event for the engine: its user id, and an ISO ``client_time`` turned into epoch
+    seconds here. ``Personalizer.record`` learns from the raw input after storing it and
+    reads times only as numbers or datetimes; an invalid string is left for the store to
+    reject with its reason."""
+    event = {**raw, "user_id": user}
+    value = event.get("client_time")
+    if isinstance(value, str):
+        with suppress(ValidationError):
+            event["client_time"] = _TIME.validate_python(value)
+    return event
+
+
+def _user_problem(value: Any) -> str | None:
+    if value is None:
+        return "Field required"
+    if not isinstance(value, str):
+        return "Input should be a valid string"
+    if not 1 <= len(value) <= MAX_USER_ID:
+        return f"must be 1-{MAX_USER_ID} characters"
+    if not _ID.match(value):
+        return "must be an identifier (letters, digits and _ . : / -), not free text"
+    return None
+
+
+@router.post(
+    "/apps/{application}/events",
+    response_model=IngestResponse,
+    summary="Record a batch of usage events",
+    responses=error_responses(401, 403, 413, 422, 429),
+)
+def ingest(
+    application: ApplicationPath,
+    body: IngestRequest,
+    access: Access = Depends(for_application("ingest", tokens=False, user_route=False)),  # noqa: B008
+    engine: Personalizer = Depends(personalizer),  # noqa: B008
+) -> IngestResponse:
+    """Store up to 1,000 events; each gets ``accepted``, ``duplicate`` (its client event id
+    was seen before for that user) or ``rejected`` with the field and reason. A bad event
+    never stops the others. Events of a person who turned recording off are rejected."""
+    events = body.events
+    results: list[dict[str, Any]] = [{"index": i, "status": "rejected"} for i in range(len(events))]
+    groups: dict[str, list[int]] = {}
+    for index, raw in enumerate(events):
+        if not isinstance(raw, dict):
+            results[index].update(field="(event)", reason="must be a JSON object")
+            continue
+        cid = raw.get("client_event_id")
+        if isinstance(cid, str) and len(cid) <= 64:
+            results[index]["client_event_id"] = cid
+        problem = _user_problem(raw.get("user_id"))
+        if problem is not None:
+            results[index].update(field="user_id", reason=problem)
+            continue
+        groups.setdefault(raw["user_id"], []).append(index)
+    for user, indexes in groups.items():
+        uid = engine_user_id(access.application, user)
+        part = engine.record(uid, [_with_time(events[i], uid) for i in indexes])  # type: ignore[arg-type]
+        why = {r.index: r for r in part.rejections}
+        for pos, index in enumerate(indexes):
+            results[index]["status"] = part.codes[pos]
+            if part.client_event_ids[pos] is not None:
+                results[index]["client_event_id"] = part.client_event_ids[pos]
+            rejection = why.get(pos)
+            if rejection is not None:
+                results[index].update(field=rejection.field, reason=rejection.reason)
+    statuses = [r["status"] for r in results]
+    return IngestResponse(
+        accepted=statuses.count("accepted"),
+        duplicates=statuses.count("duplicate"),
+        rejected=statuses.count("rejected"),
+        results=[EventResult(**r) for r in results],
+    )
