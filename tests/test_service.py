@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from personalization.profile import Level
@@ -209,14 +211,8 @@ def test_iso_and_millisecond_client_times_are_learned(engine):
     ]
     assert engine.record("alice", batch).codes == ["accepted", "accepted"]
     assert engine.profile("alice").last_used["undo"] == 1_800_000_000.0
-    assert (
-        engine.profile("alice").last_used["save"]
-        == 1_800_000_000.0
-        - 1_800_000_000.0
-        + (
-            __import__("datetime").datetime(2027, 1, 15, 10, tzinfo=__import__("datetime").UTC)
-        ).timestamp()
-    )
+    expected = datetime(2027, 1, 15, 10, tzinfo=UTC).timestamp()
+    assert engine.profile("alice").last_used["save"] == expected
 
 
 def test_designer_protected_commands_cannot_be_hidden(engine):
