@@ -1,0 +1,77 @@
+"""Schema migrations for the engine's tables, with Alembic.
+
+``python -m personalization.migrate upgrade`` brings a database (``ADAPTIVE_DB_URL`` or
+``--db``) to the current schema; ``check`` fails when the models and the migrations disagree
+(a model changed without a migration); ``revision -m MSG`` writes a new migration from the
+difference. The scripts ship inside the package, so an installed engine can migrate itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlmodel import SQLModel
+
+from personalization.db import database_url, import_all_tables
+
+VERSION_TABLE = "adaptive_engine_version"
+SCRIPTS = Path(__file__).resolve().parent / "migrations"
+
+
+def engine_metadata() -> MetaData:
+    """Only the tables declared by engine modules (a host's tables are the host's)."""
+    import_all_tables()
+    ours = MetaData()
+    for mapper in SQLModel._sa_registry.mappers:  # noqa: SLF001 - SQLModel's own registry
+        cls = mapper.class_
+        if cls.__module__.startswith("personalization.") and hasattr(cls, "__table__"):
+            cls.__table__.to_metadata(ours)
+    return ours
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's filter: compare and migrate our tables only, never a host's."""
+    ours = set(engine_metadata().tables)
+    if type_ == "table":
+        return name in ours
+    table = getattr(obj, "table", None)
+    return table is None or table.name in ours
+
+
+def alembic_config(url: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPTS))
+    cfg.set_main_option("sqlalchemy.url", url or database_url())
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m personalization.migrate")
+    parser.add_argument("--db", help="SQLAlchemy URL (default: ADAPTIVE_DB_URL)")
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("upgrade", help="bring the database to the newest schema")
+    sub.add_parser("check", help="fail if models and migrations disagree")
+    rev = sub.add_parser("revision", help="write a migration for the current model changes")
+    rev.add_argument("-m", "--message", required=True)
+    args = parser.parse_args(argv)
+    cfg = alembic_config(args.db)
+    if args.action == "upgrade":
+        command.upgrade(cfg, "head")
+    elif args.action == "check":
+        command.check(cfg)
+    else:
+        command.revision(cfg, message=args.message, autogenerate=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
