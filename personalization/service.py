@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -26,18 +28,20 @@ from typing import Any, ClassVar
 from sqlalchemy import Integer, cast, func, select
 from sqlmodel import Field, Session, SQLModel
 
+from personalization import model_store, profile_store, registry_store
 from personalization import profile as controls
-from personalization import profile_store, registry_store
 from personalization.db import make_engine
 from personalization.events import EventRejected, UsageEvent, to_epoch
 from personalization.layout import Layout, LayoutItem, decide_layout
 from personalization.live_metrics import LiveMetrics
 from personalization.panels import TaskPanels
-from personalization.predict import default_predictor
+from personalization.predict import DEFAULT_SCORER, default_predictor
+from personalization.predict.learned import Scorer
 from personalization.predict.population import PopulationModel
 from personalization.profile import Level, UserProfile
 from personalization.registry import ApplyOn, Registry, example_registry
 from personalization.store import AppendResult, EventStore
+from personalization.training import PopulationTrainer
 from personalization.types import Context, Event, EventKind, Prediction
 from personalization.views import PaletteEntry, PanelView, StepView
 
@@ -71,6 +75,7 @@ class FoundCounter(SQLModel, table=True):
 
 
 FLUSH_EVERY_S = 5.0
+MIN_EVENTS_FOR_SCORER = 20_000
 
 
 def _epoch(value: Any, *, default: float) -> float:
@@ -129,6 +134,13 @@ class Personalizer:
         self._shown: dict[tuple[str, str], Layout] = {}  # previous layout per user/region
         self._found_flushed = 0.0
         self._predictor = default_predictor(commands=saved.command_meta())
+        self._scorer: Scorer | None = self._saved_scorer()
+        self._training_events = 0
+        self.trainer = PopulationTrainer(
+            load_sequences=self._training_sequences,
+            commands=saved.command_meta(),
+            on_swap=self._swap_population,
+        )
         if warm_up:
             self.rebuild()
 
@@ -149,6 +161,7 @@ class Personalizer:
             version = registry_store.save(session=session, registry=registry, note=note)
             self._registry = registry_store.get(session=session, version=version)
             self._predictor = default_predictor(commands=self._registry.command_meta())
+            self.trainer.commands = tuple(self._registry.command_meta())
             self._panels.clear()
             self._steps_seen.clear()
         self.rebuild()
@@ -179,11 +192,61 @@ class Personalizer:
                 self._learn(event)
             if by_user:
                 population = PopulationModel().fit(by_user.values())
-                self._predictor.set_population(population, None)
+                self._predictor.set_population(population, self._scorer)
             with Session(self.engine) as session:
                 for row in session.exec(select(FoundCounter)).scalars():
                     self.metrics.found[row.group] = [row.found, row.events]
             self._found_flushed = self.clock()
+
+    # ------------------------------------------------------------------ population training
+
+    def retrain_population(self) -> Future[Any]:
+        """Rebuild the population prior and its scorer in the background from everyone's
+        stored events; requests go on meanwhile and see the new model in one swap."""
+        return self.trainer.retrain_now()
+
+    def training_status(self) -> dict[str, Any]:
+        error = self.trainer.last_error
+        return {
+            "running": self.trainer.running,
+            "progress": self.trainer.progress,
+            "runs": self.trainer.runs,
+            "finished_at": self.trainer.finished_at,
+            "error": None if error is None else f"{type(error).__name__}: {error}",
+        }
+
+    def _training_sequences(self) -> list[list[Event]]:
+        resets = self._resets()
+        by_user: dict[str, list[Event]] = defaultdict(list)
+        for event in self.store.iter_events():
+            if event.kind is EventKind.INVOKE and (event.timestamp or 0.0) >= resets.get(
+                event.user_id, float("-inf")
+            ):
+                by_user[event.user_id].append(event)
+        self._training_events = sum(len(v) for v in by_user.values())
+        return list(by_user.values())
+
+    def _swap_population(self, population: PopulationModel, scorer: Scorer) -> None:
+        """Take the new counts always; take the new scorer only when it learned from enough
+        events: a logistic scorer fitted to a few hundred events is confidently wrong
+        (0.99 on a guess), while the shipped one was trained on 250,000 real events."""
+        if self._training_events < MIN_EVENTS_FOR_SCORER:
+            scorer = self._scorer or DEFAULT_SCORER
+        with self._lock:
+            self._scorer = scorer
+            self._predictor.set_population(population, scorer)
+        with Session(self.engine) as session:
+            model_store.save_population(session=session, population=population, scorer=scorer)
+
+    def _saved_scorer(self) -> Scorer | None:
+        """The last trained scorer, if one was stored and passes its integrity check."""
+        with Session(self.engine) as session:
+            try:
+                saved = model_store.load_population(session=session)
+            except model_store.ModelFormatError as exc:
+                print(f"warning: ignoring stored population model: {exc}", file=sys.stderr)
+                return None
+        return saved[1] if saved is not None else None
 
     def _learn(self, event: Event) -> None:
         """Score the prediction made before this event, then learn it (progressive)."""
@@ -544,6 +607,11 @@ class Personalizer:
             deleted = self.store.erase_user(user_id)
             self._forget_in_memory(user_id)
             self._controls.pop(user_id, None)
+            # The prior counts everyone's sequences in aggregate: recount it now without this
+            # person (cheap counting), then retrain the scorer in the background.
+            population = PopulationModel().fit(self._training_sequences())
+            self._predictor.set_population(population, self._scorer)
+        self.retrain_population()
         return deleted
 
     def expire_old_events(self, user_id: str | None = None) -> int:
@@ -731,6 +799,9 @@ def get_personalizer() -> Personalizer:
     with _instance_lock:
         if _instance is None:
             _instance = Personalizer()
+            interval = float(os.environ.get("ADAPTIVE_RETRAIN_INTERVAL_S", "3600"))
+            if interval > 0:
+                _instance.trainer.start_schedule(interval)
         return _instance
 
 

@@ -222,3 +222,46 @@ def test_designer_protected_commands_cannot_be_hidden(engine):
     with pytest.raises(ControlError, match="designer keeps it"):
         engine.hide("alice", region="toolbar", command=pinned)
     assert pinned in engine.layout("alice", "toolbar").visible
+
+
+def _population(eng: Personalizer, clock: Clock) -> None:
+    habits = [["crop", "resize", "save"], ["bold", "italic", "save"], ["find", "replace"]]
+    for i in range(6):
+        _use(eng, f"u{i}", habits[i % 3] * 12, clock)
+
+
+def test_population_retrains_in_background_and_survives_restart(tmp_path, clock):
+    url = f"sqlite:///{tmp_path / 'pop.db'}"
+    eng = Personalizer(url=url, clock=clock, control_percent=0)
+    _population(eng, clock)
+    assert eng.training_status()["runs"] == 0
+    eng.retrain_population().result(timeout=120)
+    status = eng.training_status()
+    assert status["runs"] == 1 and status["progress"] == 1.0 and status["error"] is None
+    # A newcomer who just cropped gets the population's habit (resize next), with an honest
+    # probability: too few events to replace the shipped scorer, so it is kept.
+    eng.record_command("newcomer", "crop", region="toolbar")
+    top = eng.predictions("newcomer", k=1)[0]
+    assert top.command == "resize" and top.probability < 0.9
+    again = Personalizer(url=url, clock=clock, control_percent=0)
+    assert again._scorer is not None  # the trained scorer was stored safely and reloaded
+    eng.trainer.stop()
+    again.trainer.stop()
+
+
+def test_erasure_removes_the_person_from_the_population_prior(tmp_path, clock):
+    url = f"sqlite:///{tmp_path / 'erase.db'}"
+    eng = Personalizer(url=url, clock=clock, control_percent=0)
+    _population(eng, clock)
+    _use(eng, "unusual", ["rotate", "flip"] * 30, clock)
+    eng.retrain_population().result(timeout=120)
+    eng.record_command("newcomer", "rotate", region="toolbar")
+    learned = eng.predictions("newcomer", k=1)[0]
+    assert learned.command == "flip"
+    eng.erase_user("unusual")
+    eng.erase_user("newcomer")
+    eng.record_command("newcomer2", "rotate", region="toolbar")
+    flip = {p.command: p for p in eng.predictions("newcomer2", k=40)}.get("flip")
+    # Only the catalogue's similarity (same group as rotate) can still suggest it, weakly.
+    assert flip is None or flip.probability < learned.probability / 2
+    eng.trainer.stop()
