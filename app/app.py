@@ -4,7 +4,9 @@ import reflex as rx
 
 from app.pages import designer, index, insights, login, privacy, signup, workspace
 from app.session import SessionState
-from app.wiring import api_transformer
+from app.wiring import api_transformer, configure_widgets
+
+configure_widgets()
 
 app = rx.App(api_transformer=api_transformer())
 app.add_page(index.page, route="/", title="Adaptive workspace", on_load=SessionState.load)

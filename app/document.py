@@ -63,6 +63,7 @@ class Doc:
     share_link: str = ""
     exports: list[str] = field(default_factory=list)
     saved_version: int = 0
+    printed: int = 0  # copies sent to the printer
     dirty: bool = False
     clipboard: Block | None = None
     status: str = "Ready."
@@ -161,6 +162,7 @@ def _export(ext: str) -> Callable[[Doc], None]:
 
 def _print(doc: Doc) -> None:
     pages = max(1, len(doc.blocks) // 3)
+    doc.printed += 1
     doc.status = f"Sent {doc.name} to the printer ({pages} page{'s' if pages > 1 else ''})."
 
 

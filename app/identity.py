@@ -43,6 +43,11 @@ async def current_account(state: rx.State) -> Account | None:
 
 
 async def resolve_user_id(state: rx.State) -> str | None:
-    """The resolver handed to the widget library (``components.configure``)."""
-    account = await current_account(state)
-    return account.user_id if account is not None else None
+    """The resolver handed to the widget library (``components.configure``).
+
+    It runs on every widget event, so it skips the role lookup: the widgets only need to
+    know whose layout to draw and whose use to record."""
+    user = (await state.get_state(LocalAuthState)).authenticated_user
+    if user.id is None or user.id < 0:
+        return None
+    return engine_user_id(user.id)

@@ -2,9 +2,11 @@
 
 Both are measured the same way inside the page: click a button, then wait (MutationObserver)
 for the attribute the server's answer changes. The no-op event only increments a counter;
-the command runs the document effect, records the event, updates the task panels and
-re-decides three regions and the palette. Rounds alternate between the two so a busy
-machine slows both alike; the adaptation's overhead is the median difference.
+a toolbar click goes through the adaptive widget exactly as a person's would: the widget
+records the use, advances the task panels and re-decides the other regions on the page
+(menu, side panel), then the workspace applies the command to the document. Rounds
+alternate between the two so a busy machine slows both alike; the adaptation's overhead is
+the median difference.
 
     .venv/bin/python bench/bench_ui_latency.py [--rounds 40] [--url http://host:port]
 

@@ -23,6 +23,7 @@ def command_item(
     described_by = why_id(f"{region_id}-{place}", item.command)
     variant = "ghost" if place != "bar" else "surface"
     button = rx.button(
+        rx.cond(item.icon != "", rx.icon(item.icon, size=15, aria_hidden="true")),
         item.label,
         type="button",
         variant=rx.cond(item.zone == "suggested", "soft", variant),

@@ -72,6 +72,7 @@ class AdaptiveState(rx.State):
     _pending: dict[str, str] = {}  # region -> moment deferred until the pointer leaves it
     _ticking: bool = False
     _loaded: dict[str, str] = {}  # region -> page id its layout was decided for
+    _drawn_for: str = ""  # the user the layouts in this tab were decided for
 
     # ------------------------------------------------------------------ identity
 
@@ -95,11 +96,22 @@ class AdaptiveState(rx.State):
         """First paint of a region: its layout as of this page load, decided once per load
         even when several widgets show the same region."""
         page_id = str(page_id)[:40]
+        await self._forget_previous_user()
         if self._loaded.get(region_id) != page_id or region_id not in self.regions:
             await self._refresh_regions([region_id], moment=ApplyOn.PAGE_LOAD)
             self._loaded = {**self._loaded, region_id: page_id}
         self.page_id = page_id
         return self._start_ticking()
+
+    async def _forget_previous_user(self) -> None:
+        """A tab keeps its state across a sign-out and an in-app navigation (same page id),
+        so nothing decided for the previous person may be drawn for the next one."""
+        user = await self.acting_user() or ""
+        if user == self._drawn_for:
+            return
+        self._drawn_for = user
+        self.regions, self._loaded, self._pending = {}, {}, {}
+        self.panels, self.palette_results = [], []
 
     @staticmethod
     def ready(region_id: str) -> Var[bool]:

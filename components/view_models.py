@@ -19,6 +19,7 @@ from personalization.views import PaletteEntry, PanelView
 class ItemView:
     command: str = ""
     label: str = ""
+    icon: str = ""  # a lucide icon name from the registry; "" draws the label alone
     reason: str = ""
     sentence: str = ""
     zone: str = ""
@@ -75,6 +76,7 @@ def region_view(layout: Layout, *, registry: Registry, profile: UserProfile) -> 
         return ItemView(
             command=item.command,
             label=registry.label(item.command),
+            icon=command.icon if (command := registry.command(item.command)) else "",
             reason=str(item.reason),
             sentence=item.sentence,
             zone=item.zone,

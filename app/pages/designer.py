@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from app.session import SessionState
 from app.shell import frame, guarded
-from app.viewmodels import Slot, region_view
+from components.view_models import ItemView, region_view
 from personalization.registry import ApplyOn, RegionPolicy, Registry, RegistryError
 from personalization.service import get_personalizer
 
@@ -62,8 +62,8 @@ class DesignerState(rx.State):
     pinned: str = ""
     people: list[Choice] = []
     preview_user: str = PERSONA_NEW
-    preview: list[Slot] = []
-    preview_overflow: list[Slot] = []
+    preview: list[ItemView] = []
+    preview_overflow: list[ItemView] = []
 
     async def _allowed(self) -> bool:
         account = await (await self.get_state(SessionState)).sync()
@@ -109,7 +109,7 @@ class DesignerState(rx.State):
         engine = get_personalizer()
         layout = engine.layout(self.preview_user, self.region, commit=False)
         prof = engine.profile(self.preview_user)
-        view = region_view(layout, engine.registry, prof.pinned_in(self.region))
+        view = region_view(layout, registry=engine.registry, profile=prof)
         self.preview, self.preview_overflow = view.visible, view.overflow
 
     @rx.event
@@ -415,7 +415,7 @@ def _policy_editor() -> rx.Component:
     )
 
 
-def _preview_item(slot: Slot) -> rx.Component:
+def _preview_item(slot: ItemView) -> rx.Component:
     return rx.hstack(
         rx.badge(slot.zone, variant="soft", min_width="80px"),
         rx.text(slot.label, weight="medium", min_width="120px"),

@@ -124,6 +124,10 @@ def canvas() -> rx.Component:
                     S.doc.saved_version > 0,
                     rx.badge("saved v", S.doc.saved_version.to_string(), color_scheme="green"),
                 ),
+                rx.cond(
+                    S.doc.printed > 0,
+                    rx.badge("printed ×", S.doc.printed.to_string(), data_testid="printed"),
+                ),
                 rx.spacer(),
                 rx.input(
                     value=S.doc.find_text,

@@ -83,9 +83,17 @@ def run_from_more(page: Page, command: str) -> None:
     """Run a toolbar command that lives under "More" and wait for its effect."""
     status = page.get_by_test_id("doc-status")
     before = int(status.get_attribute("data-handled") or 0)
-    page.locator("[data-overflow=toolbar]").click()
-    page.locator(f"[role=menuitem][data-command={command}]").click()
+    more = page.locator("[data-overflow=toolbar]")
+    more.locator("[data-adaptive-toggle]").click()  # hidden items stay in the DOM, closed
+    more.locator(f"button[data-command={command}]").click()
     expect(status).to_have_attribute("data-handled", str(before + 1), timeout=15_000)
+
+
+def why(page: Page, selector: str) -> str:
+    """The "why is this here?" sentence linked to an item (what a screen reader reads)."""
+    described = (page.locator(selector).get_attribute("aria-describedby") or "").split()
+    assert described, f"{selector} has no aria-describedby"
+    return page.locator(f"[id='{described[0]}']").text_content() or ""
 
 
 def click_command(page: Page, selector: str) -> None:

@@ -22,6 +22,7 @@ from tests.browser.helpers import (
     sign_up_adaptive,
     toolbar,
     unique_name,
+    why,
 )
 
 pytestmark = pytest.mark.browser
@@ -61,8 +62,7 @@ def test_toolbar_adapts_to_what_the_person_uses(app_server, page, tmp_path, arti
     assert "rotate" in shown, f"rotate not promoted: {shown}"
     assert shown["rotate"] in ADAPTED
     assert shown["save"] == "PINNED" and shown["undo"] == "PINNED"  # designer pins hold
-    why = page.locator(f"{TOOLBAR}[data-command=rotate]").get_attribute("title") or ""
-    assert why, "an adapted item must say why it is there"
+    assert why(page, f"{TOOLBAR}[data-command=rotate]"), "an adapted item must say why"
     page.screenshot(path=str(artifacts_dir / "workspace-adapted.png"), full_page=True)
 
 
@@ -82,6 +82,62 @@ def test_task_panel_runs_to_completion_and_dissolves(app_server, page, artifacts
     click_command(page, "[data-task-panel=insert_table] [data-step=table_style]")
     expect(panel).to_have_attribute("data-task-state", "completed")
     expect(panel).to_have_count(0, timeout=15_000)  # dissolves by itself once done
+
+
+def test_palette_menu_and_personal_controls_act_on_the_workspace(app_server, page, artifacts_dir):
+    base = app_server.url
+    sign_up(page, base, unique_name("keys"))
+    status = page.get_by_test_id("doc-status")
+    # Keyboard only: Ctrl+K, type, Enter runs the command on the document.
+    page.keyboard.press("Control+k")
+    page.get_by_role("combobox", name="Search commands").fill("rotate")
+    chosen = page.locator("[data-palette] [role=option][aria-selected=true]")
+    expect(chosen).to_have_attribute("data-command", "rotate")
+    page.screenshot(path=str(artifacts_dir / "workspace-palette.png"))
+    page.keyboard.press("Enter")
+    expect(status).to_have_attribute("data-handled", "1")
+    expect(page.get_by_test_id("picture").first).to_have_attribute("data-rotation", "90")
+
+    # The Edit menu lists its items while closed; opened, a click prints the document.
+    menu = page.locator("[data-adaptive=menu]")
+    expect(menu.locator("[data-region=menu] [data-command=print]")).to_have_count(1)
+    toggle = menu.locator("[data-adaptive-toggle=menu]")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.screenshot(path=str(artifacts_dir / "workspace-menu.png"))
+    click_command(page, "[data-region=menu] button[data-command=print]")
+    expect(page.get_by_test_id("printed")).to_have_text("printed ×1")
+
+    # Hiding an item from the personal controls moves it out of the toolbar at once.
+    assert "bold" in dict(toolbar(page))
+    page.get_by_test_id("personalize").click()
+    page.locator("[data-control=hide][data-control-command=bold]").click()
+    expect(page.locator(f"{TOOLBAR}[data-command=bold]")).to_have_count(0)
+    expect(page.locator("[data-overflow=toolbar] [data-command=bold]")).to_have_count(1)
+    page.screenshot(path=str(artifacts_dir / "workspace-personalize.png"))
+
+
+def test_escape_closes_an_open_task_panel_but_not_a_pinned_one(app_server, page):
+    base = app_server.url
+    sign_up(page, base, unique_name("esc"))
+    panel = page.locator("[data-task-panel=insert_table]")
+    click_command(page, f"{TOOLBAR}[data-command=insert_table]")
+    expect(panel).to_have_attribute("data-task-state", "open")
+    page.mouse.move(5, 5)  # no tooltip open: Esc then belongs to the panel
+    expect(page.get_by_role("tooltip")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(panel).to_have_count(0)
+
+    click_command(page, f"{TOOLBAR}[data-command=crop]")
+    pinned = page.locator("[data-task-panel=crop_resize]")
+    expect(pinned).to_have_attribute("data-task-state", "open")
+    pinned.locator("[data-action=pin]").click()
+    expect(pinned).to_have_attribute("data-task-state", "pinned")
+    page.mouse.move(5, 5)
+    expect(page.get_by_role("tooltip")).to_have_count(0)
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(500)  # give a wrong close the chance to happen
+    expect(pinned).to_have_attribute("data-task-state", "pinned")
 
 
 def test_privacy_export_then_delete_restores_the_default(app_server, page, tmp_path, artifacts_dir):
@@ -155,6 +211,32 @@ def test_one_user_never_sees_another_users_data(app_server, browser, page, tmp_p
     page.goto(base + "/privacy")
     page.wait_for_url("**/login", timeout=30_000)
     expect(page.get_by_test_id("engine-id")).to_have_count(0)
+
+
+def test_next_person_in_the_same_tab_sees_nothing_of_the_previous_one(app_server, page, tmp_path):
+    base = app_server.url
+    sign_up_adaptive(page, base, "first", tmp_path)
+    click_command(page, f"{TOOLBAR}[data-command=bold]")  # a document change of their own
+    page.get_by_test_id("personalize").click()
+    page.locator("[data-control=pin][data-control-command=rotate]").click()
+    expect(page.locator(f"{TOOLBAR}[data-command=rotate]")).to_have_attribute(
+        "data-reason", "USER_PINNED"
+    )
+    page.keyboard.press("Escape")  # closes the popover
+    # Sign out and a new person signs up in the same tab: the app navigates without a
+    # page load, so nothing drawn for the first person may survive in the tab's state.
+    page.get_by_test_id("sign-out").click()
+    page.wait_for_url("**/login")
+    page.get_by_test_id("nav-signup").click()  # in-app navigation, no page load
+    page.wait_for_url("**/signup")
+    page.locator("input[name=username]").fill(unique_name("second"))
+    page.locator("input[name=password]").fill("correct-horse-1")
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/workspace")
+    page.locator(TOOLBAR).first.wait_for()
+    expect(page.get_by_test_id("doc-status")).to_have_text("Opened Quarterly report.")
+    shown = dict(toolbar(page))
+    assert "rotate" not in shown and not set(shown.values()) & PERSONAL, shown
 
 
 def test_designer_edits_policy_and_users_get_it(app_server, page, browser, artifacts_dir):
