@@ -1,6 +1,6 @@
 """Prepare the embedded database before the server starts (`make run` calls this).
 
-Creating tables here, not at import time, keeps the web server's start-up free of schema work
+Migrating here, not at import time, keeps the web server's start-up free of schema work
 and lets a fresh machine go from clone to running app with one command. It also seeds the
 demo accounts and their replayed history on the first run; running it again changes nothing.
 """
@@ -13,11 +13,13 @@ from sqlmodel import Session
 import app.models  # noqa: F401  (registers the role table)
 from app.seed import DEMO_ACCOUNTS, seed_demo
 from personalization.db import database_url, make_engine
+from personalization.migrate import upgrade
 from personalization.service import Personalizer
 
 
 def main() -> None:
-    engine = make_engine(database_url(), create_tables=True)
+    upgrade(database_url())  # the engine's tables, by Alembic migrations
+    engine = make_engine(database_url(), create_tables=True)  # the accounts and roles tables
     personalizer = Personalizer(url=database_url())
     with Session(engine) as session:
         created = seed_demo(engine_session=session, personalizer=personalizer)

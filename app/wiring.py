@@ -1,8 +1,7 @@
 """Connections between the app and the other parts: the HTTP API and the widget library.
 
-Once ``personalization/api`` exists its FastAPI app is mounted in the same backend (one port,
-one process, one engine). While that package is being built and cannot be imported, the app
-still serves its pages and says on stderr why the API is missing.
+The HTTP API (``personalization.api``) is mounted in the same backend: one port, one process,
+one engine, so `make run` serves the pages and ``/api/v1`` together.
 
 The workspace is drawn by the same widgets other teams embed (``components``); here they learn
 who is acting from the sign-in session, so the browser never names a user.
@@ -10,25 +9,16 @@ who is acting from the sign-in session, so the browser never names a user.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from typing import Any
+from fastapi import FastAPI
 
 import components as adaptive
 from app.identity import resolve_user_id
-from personalization.service import get_personalizer
+from personalization.api import create_api
 
 
-def api_transformer() -> Any:
-    """``create_api(get_personalizer())`` when the HTTP API package is importable, else None."""
-    if importlib.util.find_spec("personalization.api") is None:
-        return None
-    try:
-        from personalization.api import create_api
-    except ImportError as exc:
-        print(f"warning: HTTP API not mounted: {exc}", file=sys.stderr)
-        return None
-    return create_api(get_personalizer())
+def api_transformer() -> FastAPI:
+    """The HTTP API; it takes the process-wide engine on its first request."""
+    return create_api()
 
 
 def configure_widgets() -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, create_engine, inspect
 from sqlmodel import SQLModel
 
 from personalization.db import database_url, import_all_tables
@@ -51,7 +52,18 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Migrate to ``revision``. A database whose engine tables were made by ``create_all``
+    (embedded use, older set-ups) and never migrated is adopted: stamped at the first
+    revision, then upgraded, instead of failing on "table already exists"."""
+    cfg = alembic_config(url)
+    engine = create_engine(cfg.get_main_option("sqlalchemy.url"))
+    try:
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    if VERSION_TABLE not in tables and "usage_event" in tables:
+        command.stamp(cfg, ScriptDirectory.from_config(cfg).get_base())
+    command.upgrade(cfg, revision)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = alembic_config(args.db)
     if args.action == "upgrade":
-        command.upgrade(cfg, "head")
+        upgrade(args.db)
     elif args.action == "check":
         command.check(cfg)
     else:

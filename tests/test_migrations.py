@@ -41,3 +41,16 @@ def test_diff_sees_a_missing_table(tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     create_engine(url).connect().close()
     assert any(op[0] == "add_table" for op in _diff(url))
+
+
+def test_upgrade_adopts_a_database_made_by_create_all(tmp_path):
+    from personalization.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    make_engine(url, create_tables=True).dispose()
+    upgrade(url)  # must not fail on "table already exists"
+    assert _diff(url) == []
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM {VERSION_TABLE}").scalar() == 1
+    engine.dispose()
