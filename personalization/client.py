@@ -34,7 +34,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -278,6 +278,13 @@ class _Call:
     idempotent: bool = True  # safe to resend after a network error
 
 
+@dataclass(frozen=True, slots=True)
+class _Wait:
+    """Retry after ``seconds``."""
+
+    seconds: float
+
+
 def _check_id(name: str, value: Any) -> None:
     if not isinstance(value, str) or not value or len(value) > _LIMITS[name]:
         raise ValueError(f"{name}: must be a string of 1-{_LIMITS[name]} characters")
@@ -342,12 +349,12 @@ class _Base:
         self,
         user_id: str,
         command: str,
-        *,
         kind: str,
         client_event_id: str | None,
         client_time: float | datetime | None,
-        context: Mapping[str, str | None],
+        context: tuple[str | None, ...],
     ) -> dict[str, Any]:
+        """The event as sent; ``context`` holds the ``_CONTEXT`` fields in that order."""
         event: dict[str, Any] = {
             "client_event_id": client_event_id or uuid.uuid4().hex,
             "user_id": user_id,
@@ -356,8 +363,7 @@ class _Base:
         }
         when = time.time() if client_time is None else client_time
         event["client_time"] = when.isoformat() if isinstance(when, datetime) else when
-        for name in _CONTEXT:
-            value = context.get(name)
+        for name, value in zip(_CONTEXT, context, strict=True):
             if value is not None:
                 event[name] = value
         for name, value in event.items():
@@ -468,6 +474,31 @@ class _Base:
             return None
         return self.retry.delay(attempt, None)
 
+    def _settle(
+        self,
+        call: _Call,
+        attempt: int,
+        response: httpx.Response | None,
+        error: httpx.TransportError | None = None,
+    ) -> Any:
+        """What one attempt comes to: the parsed answer, a ``_Wait`` before the next attempt,
+        or the error to raise. Both clients share it and only do their own I/O and sleep."""
+        if response is not None and response.status_code < 400:
+            return call.parse(response.json())
+        wait = self._retry_after_error(attempt, response, error, call)
+        if wait is not None:
+            return _Wait(wait)
+        if response is not None:
+            raise _api_error(response)
+        raise DeliveryError(
+            f"{call.method} {call.path}: no answer after {attempt + 1} attempt(s): {error!r}"
+        ) from error
+
+    def _batches(self, events: list[dict[str, Any]]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """``send``'s batches with the index of their first event."""
+        for start in range(0, len(events), self.batch_size):
+            yield start, events[start : start + self.batch_size]
+
 
 def _registry_save_call(registry: Mapping[str, Any], note: str) -> _Call:
     return _Call(
@@ -534,25 +565,17 @@ class Client(_Base):
     def _call(self, call: _Call) -> Any:
         attempt = 0
         while True:
-            response: httpx.Response | None = None
-            error: httpx.TransportError | None = None
             try:
                 response = self._http.request(
                     call.method, call.path, params=call.params, json=call.json
                 )
             except httpx.TransportError as exc:
-                error = exc
-            if response is not None and response.status_code < 400:
-                return call.parse(response.json())
-            wait = self._retry_after_error(attempt, response, error, call)
-            if wait is None:
-                if response is not None:
-                    raise _api_error(response)
-                raise DeliveryError(
-                    f"{call.method} {call.path}: no answer after {attempt + 1} attempt(s): "
-                    f"{error!r}"
-                ) from error
-            time.sleep(wait)
+                outcome = self._settle(call, attempt, None, exc)
+            else:
+                outcome = self._settle(call, attempt, response)
+            if not isinstance(outcome, _Wait):
+                return outcome
+            time.sleep(outcome.seconds)
             attempt += 1
 
     # events
@@ -573,21 +596,8 @@ class Client(_Base):
         task_id: str | None = None,
     ) -> str:
         """Buffer one event (sent when a batch is full); returns its client event id."""
-        event = self._event(
-            user_id,
-            command,
-            kind=kind,
-            client_event_id=client_event_id,
-            client_time=client_time,
-            context={
-                "region": region,
-                "component": component,
-                "route": route,
-                "device": device,
-                "session_id": session_id,
-                "task_id": task_id,
-            },
-        )
+        context = (region, component, route, device, session_id, task_id)
+        event = self._event(user_id, command, kind, client_event_id, client_time, context)
         if self._enqueue(event):
             self.flush()
         return event["client_event_id"]
@@ -606,8 +616,7 @@ class Client(_Base):
         """Send prepared events now (no buffer), in batches of ``batch_size``; each event
         needs ``client_event_id``, ``user_id`` and ``command``."""
         total = IngestResult()
-        for start in range(0, len(events), self.batch_size):
-            part = events[start : start + self.batch_size]
+        for start, part in self._batches(events):
             total = total + self._call(self._ingest_call(part, start))
         return total
 
@@ -712,25 +721,17 @@ class AsyncClient(_Base):
     async def _call(self, call: _Call) -> Any:
         attempt = 0
         while True:
-            response: httpx.Response | None = None
-            error: httpx.TransportError | None = None
             try:
                 response = await self._http.request(
                     call.method, call.path, params=call.params, json=call.json
                 )
             except httpx.TransportError as exc:
-                error = exc
-            if response is not None and response.status_code < 400:
-                return call.parse(response.json())
-            wait = self._retry_after_error(attempt, response, error, call)
-            if wait is None:
-                if response is not None:
-                    raise _api_error(response)
-                raise DeliveryError(
-                    f"{call.method} {call.path}: no answer after {attempt + 1} attempt(s): "
-                    f"{error!r}"
-                ) from error
-            await asyncio.sleep(wait)
+                outcome = self._settle(call, attempt, None, exc)
+            else:
+                outcome = self._settle(call, attempt, response)
+            if not isinstance(outcome, _Wait):
+                return outcome
+            await asyncio.sleep(outcome.seconds)
             attempt += 1
 
     async def record(
@@ -748,21 +749,8 @@ class AsyncClient(_Base):
         session_id: str | None = None,
         task_id: str | None = None,
     ) -> str:
-        event = self._event(
-            user_id,
-            command,
-            kind=kind,
-            client_event_id=client_event_id,
-            client_time=client_time,
-            context={
-                "region": region,
-                "component": component,
-                "route": route,
-                "device": device,
-                "session_id": session_id,
-                "task_id": task_id,
-            },
-        )
+        context = (region, component, route, device, session_id, task_id)
+        event = self._event(user_id, command, kind, client_event_id, client_time, context)
         if self._enqueue(event):
             await self.flush()
         return event["client_event_id"]
@@ -777,8 +765,7 @@ class AsyncClient(_Base):
 
     async def send(self, events: list[dict[str, Any]]) -> IngestResult:
         total = IngestResult()
-        for start in range(0, len(events), self.batch_size):
-            part = events[start : start + self.batch_size]
+        for start, part in self._batches(events):
             total = total + await self._call(self._ingest_call(part, start))
         return total
 

@@ -47,7 +47,8 @@ def import_all_tables() -> None:
     """Import every module that declares tables, so ``create_all`` sees them all."""
     import importlib
 
-    for name in ("events", "registry_store", "profile_store", "model_store", "keys", "service"):
+    tables = ("events", "registry_store", "profile_store", "model_store", "keys", "service_tables")
+    for name in tables:
         try:
             importlib.import_module(f"personalization.{name}")
         except ModuleNotFoundError as exc:  # a module not written yet is fine; a broken one is not

@@ -23,71 +23,33 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Session
 
 from personalization import model_store, profile_store, registry_store
 from personalization import profile as controls
 from personalization.db import make_engine
-from personalization.events import EventRejected, UsageEvent, to_epoch
+from personalization.insights import FLUSH_EVERY_S, load_found, save_found, usage_series
 from personalization.layout import Layout, LayoutItem, decide_layout
 from personalization.live_metrics import LiveMetrics
-from personalization.panels import TaskPanels
+from personalization.palette import palette_entries
+from personalization.panel_sessions import PanelSessions
 from personalization.predict import DEFAULT_SCORER, default_predictor
 from personalization.predict.learned import Scorer
 from personalization.predict.population import PopulationModel
 from personalization.profile import Level, UserProfile
+from personalization.recording import accepted_event, merge, refusals
 from personalization.registry import ApplyOn, Registry, example_registry
+from personalization.service_tables import load_resets, save_reset
 from personalization.store import AppendResult, EventStore
 from personalization.training import PopulationTrainer
 from personalization.types import Context, Event, EventKind, Prediction
-from personalization.views import PaletteEntry, PanelView, StepView
+from personalization.views import PaletteEntry, PanelView
 
 DEFAULT_CONTROL_PERCENT = 10
 _FEEDBACK_KINDS = {EventKind.PIN, EventKind.UNPIN, EventKind.HIDE, EventKind.UNHIDE}
-
-
-class LearningReset(SQLModel, table=True):
-    """When a person last pressed "reset my personalization": events before it stay in
-    their history (they can still export or delete them) but teach the model nothing."""
-
-    __tablename__ = "learning_reset"
-    __user_data__: ClassVar[bool] = True
-
-    user_id: str = Field(primary_key=True, max_length=128)
-    reset_at: float
-
-
-class FoundCounter(SQLModel, table=True):
-    """Aggregate "was the command already visible?" counts per group (adaptive or control).
-
-    Unlike the other live metrics this cannot be recomputed from the log (it depends on what
-    was on screen at the time), so it is kept, flushed every few seconds. No personal data.
-    """
-
-    __tablename__ = "found_counter"
-
-    group: str = Field(primary_key=True, max_length=16)
-    found: int = 0
-    events: int = 0
-
-
-FLUSH_EVERY_S = 5.0
 MIN_EVENTS_FOR_SCORER = 20_000
-
-
-def _epoch(value: Any, *, default: float) -> float:
-    """An accepted event's client time as epoch seconds (the store already validated it)."""
-    if value is None:
-        return default
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if isinstance(value, datetime):
-        return to_epoch(value)
-    seconds = float(value)
-    return seconds / 1000.0 if seconds > 2e10 else seconds  # JavaScript milliseconds
 
 
 def _new_id() -> str:
@@ -126,8 +88,15 @@ class Personalizer:
         self._registry = saved
         self.metrics = LiveMetrics()
         self._events_seen: dict[str, int] = defaultdict(int)
-        self._panels: dict[tuple[str, str], TaskPanels] = {}
-        self._steps_seen: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self._panel_sessions = PanelSessions(
+            registry=saved,
+            clock=clock,
+            profile=self.profile,
+            save_profile=self._save_profile,
+            predict=lambda user_id: self._predictor.rank(user_id, None, k=10),
+            append=self.store.append,
+            count=self._count_panel_event,
+        )
         # Write-through caches: the database stays the truth, requests skip the reads.
         self._controls: dict[str, UserProfile] = {}  # stored profile (the person's choices)
         self._usage: dict[str, UserProfile] = {}  # counts/recency, derived from the log
@@ -162,8 +131,7 @@ class Personalizer:
             self._registry = registry_store.get(session=session, version=version)
             self._predictor = default_predictor(commands=self._registry.command_meta())
             self.trainer.commands = tuple(self._registry.command_meta())
-            self._panels.clear()
-            self._steps_seen.clear()
+            self._panel_sessions.reset(self._registry)
         self.rebuild()
         return version
 
@@ -194,8 +162,7 @@ class Personalizer:
                 population = PopulationModel().fit(by_user.values())
                 self._predictor.set_population(population, self._scorer)
             with Session(self.engine) as session:
-                for row in session.exec(select(FoundCounter)).scalars():
-                    self.metrics.found[row.group] = [row.found, row.events]
+                self.metrics.found.update(load_found(session=session))
             self._found_flushed = self.clock()
 
     # ------------------------------------------------------------------ population training
@@ -267,7 +234,7 @@ class Personalizer:
 
     def _resets(self) -> dict[str, float]:
         with Session(self.engine) as session:
-            return {r.user_id: r.reset_at for r in session.exec(select(LearningReset)).scalars()}
+            return load_resets(session=session)
 
     # ------------------------------------------------------------------ recording
 
@@ -277,16 +244,7 @@ class Personalizer:
         An event naming another user, or any event of an opted-out person, is rejected
         without being stored; the rest of the batch goes on as usual."""
         batch = [{**dict(e), "user_id": e.get("user_id", user_id)} for e in events]
-        refused: dict[int, EventRejected] = {}
-        if not self.profile(user_id).recording:
-            refused = {
-                i: EventRejected(i, "user_id", "recording is off") for i in range(len(batch))
-            }
-        else:
-            for i, e in enumerate(batch):
-                if e["user_id"] != user_id:
-                    reason = "events may only be recorded for the signed-in user"
-                    refused[i] = EventRejected(i, "user_id", reason)
+        refused = refusals(batch, user_id=user_id, recording=self.profile(user_id).recording)
         own = [i for i in range(len(batch)) if i not in refused]
         with self._lock:
             stored = self.store.append([batch[i] for i in own]) if own else None
@@ -294,16 +252,7 @@ class Personalizer:
                 for pos, code in enumerate(stored.codes):
                     if code == "accepted":
                         self._after_store(user_id, batch[own[pos]])
-        codes: list[Any] = ["rejected"] * len(batch)
-        ids = [e.get("client_event_id") for e in batch]
-        rejections = list(refused.values())
-        if stored is not None:
-            for pos, index in enumerate(own):
-                codes[index] = stored.codes[pos]
-                ids[index] = stored.client_event_ids[pos]
-            rejections += [replace(r, index=own[r.index]) for r in stored.rejections]
-        rejections.sort(key=lambda r: r.index)
-        return AppendResult(codes=codes, client_event_ids=ids, rejections=rejections)
+        return merge(batch, own=own, refused=refused, stored=stored)
 
     def record_command(
         self,
@@ -327,24 +276,13 @@ class Personalizer:
         return self.record(user_id, [event])
 
     def _after_store(self, user_id: str, raw: Mapping[str, Any]) -> None:
-        kind = EventKind(raw.get("kind", EventKind.INVOKE))
-        when = _epoch(raw.get("client_time"), default=self.clock())
-        ctx = Context(
-            route=raw.get("route"),
-            device=raw.get("device"),
-            session_id=raw.get("session_id"),
-            task_id=raw.get("task_id"),
-            region=raw.get("region"),
-            component=raw.get("component"),
-        )
-        event = Event(
-            user_id=user_id, command=raw["command"], timestamp=when, context=ctx, kind=kind
-        )
-        if kind is EventKind.INVOKE:
+        event = accepted_event(user_id, raw, now=self.clock())
+        ctx = event.context
+        if event.kind is EventKind.INVOKE:
             if ctx.region is not None:
                 self._check_visible(user_id, ctx.region, event.command)
             self._learn(event)
-            self._advance_panels(user_id, ctx.session_id or "default", event.command)
+            self._panel_sessions.advance(user_id, ctx.session_id or "default", event.command)
         else:
             self._count_panel_event(event)
 
@@ -360,11 +298,7 @@ class Personalizer:
     def flush_metrics(self) -> None:
         """Persist the found-in-slots counters (also called on shutdown by hosts)."""
         with self._lock, Session(self.engine) as session:
-            for group, (found, events) in self.metrics.found.items():
-                row = session.get(FoundCounter, group) or FoundCounter(group=group)
-                row.found, row.events = found, events
-                session.add(row)
-            session.commit()
+            save_found(session=session, found=self.metrics.found)
             self._found_flushed = self.clock()
 
     # ------------------------------------------------------------------ decisions
@@ -424,38 +358,15 @@ class Personalizer:
     def palette(self, user_id: str, query: str = "", *, limit: int = 50) -> list[PaletteEntry]:
         """Every command (hidden ones included) matching ``query``, most likely first. A
         command that no region shows says why (hidden by you, unused, or no room)."""
-        needle = query.strip().lower()
         commands = self._registry.commands
-        probs = {p.command: p for p in self.predictions(user_id, k=max(len(commands), 1))}
-        hidden = self._hidden_everywhere(user_id)
-        entries = []
-        for cmd in commands:
-            haystack = " ".join((cmd.id, cmd.label, cmd.group, *cmd.keywords)).lower()
-            if needle and needle not in haystack:
-                continue
-            pred = probs.get(cmd.id)
-            probability = pred.probability if pred is not None else 0.0
-            away = hidden.get(cmd.id)
-            if away is not None:
-                reason, why = str(away.reason), away.sentence
-            elif pred is not None:
-                reason, why = "PREDICTED", f"{round(probability * 100)}% likely next."
-            else:
-                reason, why = "DEFAULT", "Not used yet."
-            entries.append(
-                PaletteEntry(
-                    command=cmd.id,
-                    label=cmd.label or cmd.id,
-                    group=cmd.group,
-                    icon=cmd.icon or "",
-                    probability=probability,
-                    hidden=away is not None,
-                    reason=reason,
-                    sentence=why,
-                )
-            )
-        entries.sort(key=lambda e: (-e.probability, e.label.lower()))
-        return entries[:limit]
+        predictions = self.predictions(user_id, k=max(len(commands), 1))
+        return palette_entries(
+            registry=self._registry,
+            predictions=predictions,
+            hidden=self._hidden_everywhere(user_id),
+            query=query,
+            limit=limit,
+        )
 
     def _previous_layout(self, user_id: str, region: str) -> Layout | None:
         key = (user_id, region)
@@ -571,12 +482,7 @@ class Personalizer:
         with self._lock:
             prof = self._save_profile(controls.reset(self.profile(user_id)))
             with Session(self.engine) as session:
-                row = session.get(LearningReset, user_id) or LearningReset(
-                    user_id=user_id, reset_at=0.0
-                )
-                row.reset_at = self.clock()
-                session.add(row)
-                session.commit()
+                save_reset(session=session, user_id=user_id, at=self.clock())
                 for lay in profile_store.load_layouts(session=session, user_id=user_id).values():
                     session.delete(session.get(profile_store.UserLayoutRow, (user_id, lay.region)))
                 session.commit()
@@ -632,128 +538,24 @@ class Personalizer:
         self._usage.pop(user_id, None)
         for key in [k for k in self._shown if k[0] == user_id]:
             del self._shown[key]
-        self._drop_panels(user_id)
-
-    def _drop_panels(self, user_id: str) -> None:
-        for key in [k for k in self._panels if k[0] == user_id]:
-            del self._panels[key]
-            self._steps_seen.pop(key, None)
+        self._panel_sessions.forget(user_id)
 
     # ------------------------------------------------------------------ task panels
 
-    def _panels_for(self, user_id: str, session_id: str) -> TaskPanels:
-        key = (user_id, session_id)
-        panels = self._panels.get(key)
-        if panels is None:
-            panels = TaskPanels(
-                registry=self._registry,
-                user_id=user_id,
-                session_id=session_id,
-                clock=self.clock,
-                dismissals=self.profile(user_id).dismissals,
-            )
-            self._panels[key] = panels
-        return panels
-
-    def _advance_panels(self, user_id: str, session_id: str, command: str) -> None:
-        panels = self._panels_for(user_id, session_id)
-        steps = self._steps_seen.setdefault((user_id, session_id), defaultdict(set))
-        for panel in panels.visible():
-            task = self._registry.task(panel.task_id)
-            if any(s.ref == command for s in task.steps):
-                steps[panel.task_id].add(command)
-        events = panels.observe(command)
-        preds = self._predictor.rank(user_id, None, k=10)
-        offered = panels.consider(command=command, predictions=preds)
-        for event in offered:
-            task = self._registry.task(event.context.task_id or "")
-            steps[task.id] = {command} if any(s.ref == command for s in task.steps) else set()
-            if task.trigger.command == command:  # the person started the task: show it now
-                offered = [*offered, *panels.open(task.id)]
-        events += offered
-        self._store_panel_events(user_id, session_id, events)
-
-    def _store_panel_events(self, user_id: str, session_id: str, events: Sequence[Event]) -> None:
-        prof = self.profile(user_id)
-        rows = []
-        for event in events:
-            self._count_panel_event(event)
-            if event.kind is EventKind.PANEL_DISMISSED and event.context.task_id:
-                prof = controls.record_dismissal(prof, task_id=event.context.task_id)
-            rows.append(
-                {
-                    "client_event_id": _new_id(),
-                    "user_id": user_id,
-                    "command": event.command,
-                    "kind": str(event.kind),
-                    "task_id": event.context.task_id,
-                    "session_id": session_id,
-                    "client_time": event.timestamp or self.clock(),
-                }
-            )
-        if any(e.kind is EventKind.PANEL_DISMISSED for e in events):
-            self._save_profile(prof)
-        if rows and prof.recording:
-            self.store.append(rows)
-
     def panels(self, user_id: str, *, session_id: str = "default") -> list[PanelView]:
         with self._lock:
-            return self._views(user_id, session_id)
+            return self._panel_sessions.views(user_id, session_id)
 
     def panel_action(
         self, user_id: str, task_id: str, action: str, *, session_id: str = "default"
     ) -> list[PanelView]:
-        allowed = {"open", "close", "dismiss", "pin", "unpin", "reopen", "interact", "dissolve"}
-        if action not in allowed:
-            raise ValueError(f"action must be one of {sorted(allowed)}, got {action!r}")
-        self._registry.task(task_id)
         with self._lock:
-            panels = self._panels_for(user_id, session_id)
-            events = getattr(panels, action)(task_id)
-            self._store_panel_events(user_id, session_id, events)
-            return self._views(user_id, session_id)
+            return self._panel_sessions.act(user_id, task_id, action, session_id)
 
     def tick(self, user_id: str, *, session_id: str = "default") -> list[PanelView]:
         """Apply idle timeouts and dissolve finished panels (call every few seconds)."""
         with self._lock:
-            panels = self._panels_for(user_id, session_id)
-            self._store_panel_events(user_id, session_id, panels.tick())
-            return self._views(user_id, session_id)
-
-    def _views(self, user_id: str, session_id: str) -> list[PanelView]:
-        panels = self._panels_for(user_id, session_id)
-        seen = self._steps_seen.get((user_id, session_id), {})
-        views = []
-        for panel in panels.visible():
-            task = self._registry.task(panel.task_id)
-            done = seen.get(panel.task_id, set()) | set(panel.done)
-            steps = tuple(
-                StepView(
-                    ref=s.ref,
-                    kind=s.kind,
-                    label=s.label or self._registry.label(s.ref),
-                    done=s.ref in done,
-                )
-                for s in task.steps
-            )
-            finished = sum(s.done for s in steps)
-            trigger = task.trigger.command
-            views.append(
-                PanelView(
-                    task_id=task.id,
-                    title=task.title,
-                    state=panel.state.value,
-                    steps=steps,
-                    progress=finished / len(steps) if steps else 1.0,
-                    pinned=panel.state.value == "pinned",
-                    reason=(
-                        f"Opened because you ran {self._registry.label(trigger)}."
-                        if trigger
-                        else "Opened because this task looks likely to start now."
-                    ),
-                )
-            )
-        return views
+            return self._panel_sessions.tick(user_id, session_id)
 
     # ------------------------------------------------------------------ insights
 
@@ -765,24 +567,7 @@ class Personalizer:
 
     def usage_series(self, *, days: int = 30) -> list[dict[str, Any]]:
         """Invocations per command per day (UTC), for the usage plot."""
-        since = self.clock() - days * 86400.0
-        when = func.coalesce(UsageEvent.client_time, UsageEvent.server_time)
-        day = cast(when / 86400.0, Integer).label("day")
-        stmt = (
-            select(day, UsageEvent.command, func.count().label("n"))
-            .where(UsageEvent.kind == EventKind.INVOKE.value, when >= since)
-            .group_by(day, UsageEvent.command)
-            .order_by(day)
-        )
-        with self.engine.connect() as conn:
-            return [
-                {
-                    "day": datetime.fromtimestamp(int(r.day) * 86400, UTC).date().isoformat(),
-                    "command": r.command,
-                    "count": int(r.n),
-                }
-                for r in conn.execute(stmt)
-            ]
+        return usage_series(engine=self.engine, since=self.clock() - days * 86400.0)
 
 
 def _content(registry: Registry) -> str:

@@ -26,7 +26,8 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -96,6 +97,17 @@ def mint_token(
     return f"{head}.{_sign(secret, head)}", expires
 
 
+@contextmanager
+def _key_refusals(*, revoked: str, unknown: str) -> Iterator[None]:
+    """The key store's refusals as 401s, each worded for the credential being checked."""
+    try:
+        yield
+    except keys.RevokedKey:
+        raise ApiError("revoked_credentials", revoked) from None
+    except keys.InvalidKey:
+        raise ApiError("invalid_credentials", unknown) from None
+
+
 def _verify_token(session: Session, token: str, now: float) -> Principal:
     try:
         head, signature = token.rsplit(".", 1)
@@ -105,14 +117,10 @@ def _verify_token(session: Session, token: str, now: float) -> Principal:
             raise ValueError(prefix)
     except ValueError:
         raise ApiError("invalid_credentials", "malformed user token") from None
-    try:
+    with _key_refusals(
+        revoked="the key that issued this token was revoked", unknown="unknown user token"
+    ):
         info, secret = keys.signing_secret(session=session, key_id=key_id)
-    except keys.RevokedKey:
-        raise ApiError(
-            "revoked_credentials", "the key that issued this token was revoked"
-        ) from None
-    except keys.InvalidKey:
-        raise ApiError("invalid_credentials", "unknown user token") from None
     if not hmac.compare_digest(signature, _sign(secret, head)):
         raise ApiError("invalid_credentials", "unknown user token")
     try:
@@ -140,14 +148,11 @@ def authenticate(request: Request, credential: str) -> Principal:
     with Session(engine) as session:
         if credential.startswith(f"{TOKEN_PREFIX}_"):
             return _verify_token(session, credential, time.time())
-        try:
+        with _key_refusals(
+            revoked="this API key was revoked; create a new one",
+            unknown="unknown or malformed API key",
+        ):
             info = keys.verify_key(session=session, key=credential)
-        except keys.RevokedKey:
-            raise ApiError(
-                "revoked_credentials", "this API key was revoked; create a new one"
-            ) from None
-        except keys.InvalidKey:
-            raise ApiError("invalid_credentials", "unknown or malformed API key") from None
     return Principal(
         kind="key", key_id=info.key_id, application=info.application, scopes=info.scopes
     )

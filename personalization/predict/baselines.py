@@ -17,23 +17,29 @@ _RESCALE_AT = 1e150
 
 
 class MostFrequent(Predictor):
-    """The user's most used commands so far."""
+    """The user's most used commands so far.
+
+    Every use adds ``_weight(user)`` to the command's count; subclasses change only that
+    weight (``Frecency`` makes later uses weigh more)."""
 
     name: ClassVar[str] = "most_frequent"
     reason: ClassVar[str] = "FREQUENT"
-
-    def _reset(self) -> None:
-        self.users_: dict[str, RankedCounter] = {}
 
     def __init__(self) -> None:
         super().__init__()
         self._reset()
 
+    def _reset(self) -> None:
+        self.users_: dict[str, RankedCounter] = {}
+
+    def _weight(self, user_id: str, counter: RankedCounter) -> float:
+        return 1.0
+
     def _learn(self, event: Event) -> None:
         counter = self.users_.get(event.user_id)
         if counter is None:
             counter = self.users_[event.user_id] = RankedCounter()
-        counter.add(event.command, 1.0)
+        counter.add(event.command, self._weight(event.user_id, counter))
 
     def _scores(self, user_id: str, context: Context | None) -> dict[str, float]:
         counter = self.users_.get(user_id)
@@ -99,7 +105,7 @@ class MostRecent(Predictor):
         self.seen_.pop(user_id, None)
 
 
-class Frecency(Predictor):
+class Frecency(MostFrequent):
     """Frequency decayed by age in events (half-life ``half_life`` events), like browser
     frecency: a command used often AND lately ranks first."""
 
@@ -109,35 +115,22 @@ class Frecency(Predictor):
     def __init__(self, half_life: float = 50.0) -> None:
         self.half_life = half_life
         super().__init__()
-        self._reset()
 
     def _reset(self) -> None:
         # weights grow by 2**(1/half_life) per event instead of decaying every other entry
-        self.users_: dict[str, RankedCounter] = {}
+        super()._reset()
         self.weight_: dict[str, float] = {}
 
-    def _learn(self, event: Event) -> None:
-        user = event.user_id
-        counter = self.users_.get(user)
-        if counter is None:
-            counter = self.users_[user] = RankedCounter()
-            self.weight_[user] = 1.0
-        w = self.weight_[user] * 2.0 ** (1.0 / self.half_life)
+    def _weight(self, user_id: str, counter: RankedCounter) -> float:
+        w = self.weight_.get(user_id, 1.0) * 2.0 ** (1.0 / self.half_life)
         if w > _RESCALE_AT:
             counter.rescale(1.0 / w)
             w = 1.0
-        self.weight_[user] = w
-        counter.add(event.command, w)
-
-    def _scores(self, user_id: str, context: Context | None) -> dict[str, float]:
-        counter = self.users_.get(user_id)
-        if counter is None or counter.total <= 0:
-            return {}
-        total = counter.total
-        return {c: counter.value[c] / total for c in counter.top(CANDIDATES)}
+        self.weight_[user_id] = w
+        return w
 
     def _forget_user(self, user_id: str) -> None:
-        self.users_.pop(user_id, None)
+        super()._forget_user(user_id)
         self.weight_.pop(user_id, None)
 
 

@@ -10,12 +10,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from personalization.api.auth import Access, for_application
 from personalization.api.errors import error_responses
 from personalization.api.limits import MAX_ID, MAX_PREDICTIONS
-from personalization.api.routes.deps import engine_errors, personalizer
+from personalization.api.routes.deps import UserCall, engine_errors, user_call
 from personalization.api.schemas import (
-    ApplicationPath,
     LayoutItemOut,
     LayoutOut,
     PanelActionIn,
@@ -26,14 +24,24 @@ from personalization.api.schemas import (
     RegionPath,
     StepOut,
     TaskPath,
-    UserPath,
 )
 from personalization.events import ID_PATTERN
-from personalization.service import Personalizer
 from personalization.views import PanelView
 
 router = APIRouter(prefix="/apps/{application}/users/{user_id}", tags=["layout"])
-_layout = for_application("layout")
+_layout = user_call("layout")
+
+
+# Path ids after the person's, as dependencies: FastAPI lists a route's own parameters before
+# its dependencies', and the documented order is application, user, then region or task.
+def _region(region: RegionPath) -> str:
+    return region
+
+
+def _task(task_id: TaskPath) -> str:
+    return task_id
+
+
 SessionQuery = Query(
     "default", description="The browser session (tab)", max_length=MAX_ID, pattern=ID_PATTERN
 )
@@ -41,26 +49,22 @@ SessionQuery = Query(
 
 @router.get(
     "/layout/{region}",
-    response_model=LayoutOut,
     summary="The region as this person should see it now",
     responses=error_responses(401, 403, 404, 413, 422, 429),
 )
 def layout(
-    application: ApplicationPath,
-    user_id: UserPath,
-    region: RegionPath,
     interacting: bool = Query(False, description="The person is using the region: no change."),
     commit: bool = Query(True, description="Keep it as the layout the next decision starts from"),
     moment: Literal["page_load", "task_complete", "idle", "every_event"] = "page_load",
-    access: Access = Depends(_layout),  # noqa: B008
-    engine: Personalizer = Depends(personalizer),  # noqa: B008
+    call: UserCall = Depends(_layout),  # noqa: B008
+    region: str = Depends(_region),  # noqa: B008
 ) -> LayoutOut:
     """Items with their position, visibility, reason code and a sentence saying why."""
     with engine_errors():
-        decided = engine.layout(
-            access.engine_user, region, interacting=interacting, commit=commit, moment=moment
+        decided = call.engine.layout(
+            call.user, region, interacting=interacting, commit=commit, moment=moment
         )
-    registry = engine.registry
+    registry = call.engine.registry
     items = []
     for item in decided.items:
         command = registry.command(item.command)
@@ -77,7 +81,7 @@ def layout(
                 sentence=item.sentence,
             )
         )
-    adapted = decided.level != "off" and not engine.in_control_group(access.engine_user)
+    adapted = decided.level != "off" and not call.engine.in_control_group(call.user)
     return LayoutOut(
         region=decided.region,
         items=items,
@@ -92,18 +96,14 @@ def layout(
 
 @router.get(
     "/predictions",
-    response_model=PredictionsOut,
     summary="The commands this person most likely runs next",
     responses=error_responses(401, 403, 413, 422, 429),
 )
 def predictions(
-    application: ApplicationPath,
-    user_id: UserPath,
     k: int = Query(10, ge=1, le=MAX_PREDICTIONS),
-    access: Access = Depends(_layout),  # noqa: B008
-    engine: Personalizer = Depends(personalizer),  # noqa: B008
+    call: UserCall = Depends(_layout),  # noqa: B008
 ) -> PredictionsOut:
-    registry = engine.registry
+    registry = call.engine.registry
     return PredictionsOut(
         predictions=[
             PredictionOut(
@@ -112,7 +112,7 @@ def predictions(
                 probability=p.probability,
                 reason=p.reason,
             )
-            for p in engine.predictions(access.engine_user, k=k)
+            for p in call.engine.predictions(call.user, k=k)
         ]
     )
 
@@ -138,37 +138,29 @@ def _panels(views: list[PanelView]) -> PanelsOut:
 
 @router.get(
     "/panels",
-    response_model=PanelsOut,
     summary="Task panels that should be on screen (idle timeouts applied)",
     responses=error_responses(401, 403, 413, 422, 429),
 )
 def panels(
-    application: ApplicationPath,
-    user_id: UserPath,
     session_id: str = SessionQuery,
-    access: Access = Depends(_layout),  # noqa: B008
-    engine: Personalizer = Depends(personalizer),  # noqa: B008
+    call: UserCall = Depends(_layout),  # noqa: B008
 ) -> PanelsOut:
-    return _panels(engine.tick(access.engine_user, session_id=session_id))
+    return _panels(call.engine.tick(call.user, session_id=session_id))
 
 
 @router.post(
     "/panels/{task_id}",
-    response_model=PanelsOut,
     summary="Act on a task panel (open, close, dismiss, pin, unpin, reopen, interact, dissolve)",
     responses=error_responses(401, 403, 404, 409, 413, 422, 429),
 )
 def panel_action(
-    application: ApplicationPath,
-    user_id: UserPath,
-    task_id: TaskPath,
     body: PanelActionIn,
-    access: Access = Depends(_layout),  # noqa: B008
-    engine: Personalizer = Depends(personalizer),  # noqa: B008
+    call: UserCall = Depends(_layout),  # noqa: B008
+    task_id: str = Depends(_task),  # noqa: B008
 ) -> PanelsOut:
     """Dismissals count as feedback: a task dismissed often is offered less."""
     with engine_errors():
-        views = engine.panel_action(
-            access.engine_user, task_id, body.action, session_id=body.session_id
+        views = call.engine.panel_action(
+            call.user, task_id, body.action, session_id=body.session_id
         )
     return _panels(views)

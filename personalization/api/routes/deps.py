@@ -1,13 +1,17 @@
-"""Dependencies every router shares: the engine, and engine errors as API errors."""
+"""Dependencies every router shares: the engine, the caller cleared for one person, and
+engine errors as API errors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from fastapi import Request
+from fastapi import Depends, Request
 
+from personalization.api.auth import Access, for_application
 from personalization.api.errors import ApiError
+from personalization.api.schemas import ApplicationPath, UserPath
 from personalization.panels import PanelTransitionError
 from personalization.profile import ControlError
 from personalization.service import Personalizer
@@ -17,6 +21,37 @@ def personalizer(request: Request) -> Personalizer:
     """The engine behind this API (resolved per request, so an app created before the
     process-wide engine exists still finds it)."""
     return request.app.state.personalizer()
+
+
+@dataclass(frozen=True, slots=True)
+class UserCall:
+    """What every ``/apps/{application}/users/{user_id}/...`` route starts from: the caller
+    cleared for that person, and the engine."""
+
+    access: Access
+    engine: Personalizer
+
+    @property
+    def user(self) -> str:
+        """The person's engine user id (``application:user_id``)."""
+        return self.access.engine_user
+
+
+def user_call(scope: str, *, tokens: bool = True) -> Callable[..., UserCall]:
+    """A dependency for per-user routes: declares (and validates) the ``application`` and
+    ``user_id`` path parameters, authorises the caller for ``scope`` first, so a refused
+    caller learns nothing about the ids, and hands over the engine."""
+    access_for = for_application(scope, tokens=tokens)
+
+    def dependency(
+        application: ApplicationPath,
+        user_id: UserPath,
+        access: Access = Depends(access_for),  # noqa: B008
+        engine: Personalizer = Depends(personalizer),  # noqa: B008
+    ) -> UserCall:
+        return UserCall(access=access, engine=engine)
+
+    return dependency
 
 
 @contextmanager

@@ -62,7 +62,6 @@ def _user_problem(value: Any) -> str | None:
 
 @router.post(
     "/apps/{application}/events",
-    response_model=IngestResponse,
     summary="Record a batch of usage events",
     responses=error_responses(401, 403, 413, 422, 429),
 )

@@ -11,14 +11,13 @@ from personalization.api.schemas import HealthOut, MeOut
 router = APIRouter(tags=["meta"])
 
 
-@router.get("/health", response_model=HealthOut, summary="Liveness (no credential needed)")
+@router.get("/health", summary="Liveness (no credential needed)")
 def health() -> HealthOut:
     return HealthOut(status="ok")
 
 
 @router.get(
     "/me",
-    response_model=MeOut,
     summary="The calling credential: kind, application, scopes (never the secret)",
     responses=error_responses(401, 413, 429),
 )

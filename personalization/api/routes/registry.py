@@ -26,7 +26,6 @@ _COMMON = (401, 403, 413, 422, 429)
 
 @router.get(
     "",
-    response_model=dict[str, Any],
     summary="The current registry (format adaptive-registry/1)",
     responses=error_responses(*_COMMON),
 )
@@ -39,7 +38,6 @@ def current(
 
 @router.get(
     "/versions",
-    response_model=list[RegistryVersionOut],
     summary="Every saved version, oldest first",
     responses=error_responses(*_COMMON),
 )
@@ -52,7 +50,6 @@ def versions(
 
 @router.put(
     "",
-    response_model=RegistrySaved,
     summary="Validate and save a new registry version",
     responses=error_responses(*_COMMON),
 )
