@@ -33,6 +33,15 @@ def _figure(title: str) -> go.Figure:
     return fig
 
 
+def _note_if_empty(fig: go.Figure, empty: bool, text: str) -> go.Figure:
+    """An empty plot says why, instead of showing bare axes."""
+    if empty:
+        fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+    return fig
+
+
 def usage(series: list[dict[str, Any]]) -> go.Figure:
     """Invocations per day for the most used commands (the rest summed as "other")."""
     totals: dict[str, int] = defaultdict(int)
@@ -105,7 +114,7 @@ def churn(metrics: dict[str, Any]) -> go.Figure:
         text=[f"{data[r]['updates']} updates" for r in regions],
         name="moves per update",
     )
-    return fig
+    return _note_if_empty(fig, not regions, "No layout updates since the server started")
 
 
 def panels(metrics: dict[str, Any]) -> go.Figure:
@@ -131,4 +140,5 @@ def adaptive_vs_static(metrics: dict[str, Any]) -> go.Figure:
         name="found in visible slots (%)",
     )
     fig.update_layout(yaxis={"range": [0, 100], "title": "% found in visible slots"})
-    return fig
+    clicks = sum(found.get(n, {}).get("events", 0) for n in names)
+    return _note_if_empty(fig, clicks == 0, "No clicks in adaptive regions recorded yet")
