@@ -4,9 +4,11 @@ Both are measured the same way inside the page: click a button, then wait (Mutat
 for the attribute the server's answer changes. The no-op event only increments a counter;
 a toolbar click goes through the adaptive widget exactly as a person's would: the widget
 records the use, advances the task panels and re-decides the other regions on the page
-(menu, side panel), then the workspace applies the command to the document. Rounds
-alternate between the two so a busy machine slows both alike; the adaptation's overhead is
-the median difference.
+whose policy allows a change now, then the workspace applies the command to the document
+(in the same event). A third path runs the same command on the workspace directly (a
+hidden button, no widget): the host's own work, so ``command - direct`` is what the
+adaptation itself adds. Rounds alternate between the paths so a busy machine slows all
+alike; overheads are differences of medians.
 
     .venv/bin/python bench/bench_ui_latency.py [--rounds 40] [--url http://host:port]
 
@@ -50,6 +52,7 @@ TIMED_CLICK = """async ([selector, watch, attr]) => {
   return performance.now() - t0;
 }"""
 NOOP = ("[data-testid=noop]", "[data-testid=noop]", "data-noops")
+DIRECT = ("[data-testid=direct-save]", "[data-testid=doc-status]", "data-handled")
 COMMAND = (
     "[data-region=toolbar] button[data-command=save]",
     "[data-testid=doc-status]",
@@ -58,13 +61,14 @@ COMMAND = (
 
 
 def measure(page: Page, rounds: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {"noop": [], "command": []}
-    for _ in range(3):  # warm up both paths
-        page.evaluate(TIMED_CLICK, list(NOOP))
-        page.evaluate(TIMED_CLICK, list(COMMAND))
+    paths = {"noop": NOOP, "direct": DIRECT, "command": COMMAND}
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(3):  # warm up every path
+        for path in paths.values():
+            page.evaluate(TIMED_CLICK, list(path))
     for _ in tqdm(range(rounds), desc="click rounds", file=sys.stderr):
-        times["noop"].append(page.evaluate(TIMED_CLICK, list(NOOP)))
-        times["command"].append(page.evaluate(TIMED_CLICK, list(COMMAND)))
+        for name, path in paths.items():
+            times[name].append(page.evaluate(TIMED_CLICK, list(path)))
     return times
 
 
@@ -89,14 +93,19 @@ def run(url: str, rounds: int) -> dict[str, object]:
         page.locator(COMMAND[0]).wait_for(timeout=60_000)
         times = measure(page, rounds)
         browser.close()
-    noop, command = summary(times["noop"]), summary(times["command"])
+    noop, direct, command = (summary(times[k]) for k in ("noop", "direct", "command"))
     overhead = command["median_ms"] - noop["median_ms"]
+    widget = command["median_ms"] - direct["median_ms"]
     return {
         "rounds": rounds,
         "noop": noop,
+        "direct": direct,
         "command": command,
         "adaptation_overhead_ms": round(overhead, 2),
         "adaptation_overhead_pct_of_noop": round(100 * overhead / noop["median_ms"], 1),
+        # What the widget adds over the host running the same command by itself.
+        "widget_overhead_ms": round(widget, 2),
+        "widget_overhead_pct_of_noop": round(100 * widget / noop["median_ms"], 1),
     }
 
 

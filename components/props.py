@@ -10,7 +10,7 @@ from reflex.event import EventHandler
 from reflex.vars import Var
 
 from components import config
-from components.state import AdaptiveState
+from components.state import AdaptiveState, host_reference
 from personalization.registry import Region
 
 OnCommand = EventHandler | Callable[[Var[str]], Any] | None
@@ -54,7 +54,13 @@ def check_text(widget: str, name: str, value: Any) -> str:
 
 
 def command_events(region_id: str, command: Var[str], on_command: OnCommand) -> list[Any]:
-    """Record first (the widget's own job), then hand the command id to the host."""
+    """Record first (the widget's own job), then hand the command id to the host.
+
+    A plain host handler runs inside the widget's own event (one round trip, one update);
+    anything else (a callable, a background or streaming handler) follows as its own
+    event, as Reflex chains them."""
+    if (host := host_reference(on_command)) is not None:
+        return [AdaptiveState.invoke_then(region_id, command, host)]
     events: list[Any] = [AdaptiveState.invoke(region_id, command)]
     if on_command is not None:
         host = on_command(command)

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
+import inspect
 import re
 import secrets
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventHandler
 from reflex.vars import Var
 
 from components import config
@@ -32,7 +36,8 @@ from components.view_models import (
 from personalization.layout import decide_layout
 from personalization.panels import PanelTransitionError
 from personalization.profile import ControlError, Level, UserProfile
-from personalization.registry import ApplyOn
+from personalization.registry import ApplyOn, Registry
+from personalization.service import Personalizer
 
 ANON_PREFIX = "anon-"
 _ANON_TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -73,6 +78,7 @@ class AdaptiveState(rx.State):
     _ticking: bool = False
     _loaded: dict[str, str] = {}  # region -> page id its layout was decided for
     _drawn_for: str = ""  # the user the layouts in this tab were decided for
+    _drawn: dict[str, str] = {}  # region -> what its layout was decided from (_draw_key)
 
     # ------------------------------------------------------------------ identity
 
@@ -110,7 +116,7 @@ class AdaptiveState(rx.State):
         if user == self._drawn_for:
             return
         self._drawn_for = user
-        self.regions, self._loaded, self._pending = {}, {}, {}
+        self.regions, self._loaded, self._pending, self._drawn = {}, {}, {}, {}
         self.panels, self.palette_results = [], []
 
     @staticmethod
@@ -120,30 +126,23 @@ class AdaptiveState(rx.State):
 
     async def _refresh_regions(self, region_ids: list[str], *, moment: ApplyOn) -> None:
         user = await self.acting_user()
-        self.signed_in = user is not None
+        _assign(self, "signed_in", user is not None)
         engine = config.personalizer()
-        registry = engine.registry
+        decided = await asyncio.to_thread(
+            _decide_regions, engine, user, region_ids, moment=moment, drawn={}
+        )
+        self._show(decided)
 
-        def decide() -> tuple[dict[str, RegionView], UserProfile]:
-            profile = engine.profile(user) if user else UserProfile(user_id="", level=Level.OFF)
-            views: dict[str, RegionView] = {}
-            for rid in region_ids:
-                try:
-                    if user:
-                        layout = engine.layout(user, rid, moment=moment)
-                    else:
-                        layout = decide_layout(
-                            registry=registry, region_id=rid, predictions=(), profile=profile
-                        )
-                except KeyError:
-                    continue  # a region the registry no longer has: nothing to draw
-                views[rid] = region_view(layout, registry=registry, profile=profile)
-            return views, profile
-
-        views, profile = await asyncio.to_thread(decide)
-        self.regions = {**self.regions, **views}
-        self.level = profile.level.value
-        self.recording = profile.recording
+    def _show(self, decided: _Decided) -> None:
+        """Assign only what changed: Reflex sends (and React redraws) every assigned field,
+        so an unchanged layout costs nothing on the wire or in the browser."""
+        changed = {rid: v for rid, v in decided.views.items() if self.regions.get(rid) != v}
+        if changed:
+            self.regions = {**self.regions, **changed}
+        if decided.keys:
+            self._drawn = {**self._drawn, **decided.keys}
+        _assign(self, "level", decided.profile.level.value)
+        _assign(self, "recording", decided.profile.recording)
 
     @rx.event
     async def region_left(self, region_id: str) -> None:
@@ -171,20 +170,39 @@ class AdaptiveState(rx.State):
         The region the command came from is left alone while the person is in it ("never
         while interacting"); its change waits until the pointer leaves it.
         """
+        return await self._record_use(region_id, command)
+
+    @rx.event
+    async def invoke_then(self, region_id: str, command: str, host: str) -> Any:
+        """:meth:`invoke`, then the host's ``on_command`` handler named by ``host`` (see
+        :func:`host_reference`), in the same event: one round trip and one update instead
+        of two chained events."""
+        tick = await self._record_use(region_id, command)
+        events = await _run_host(self, host, command)
+        if events is None:
+            return tick
+        events = list(events) if isinstance(events, list | tuple) else [events]
+        return [*events, tick] if tick is not None else events
+
+    async def _record_use(self, region_id: str, command: str) -> Any:
         engine = config.personalizer()
-        if engine.registry.command(command) is None:
+        registry = engine.registry
+        if registry.command(command) is None:
             return None  # not a command of this app: a tampered event, nothing to record
         user = await self.acting_user()
-        self.open_overflow = self.open_menu = ""
-        self.palette_open = False
+        _assign(self, "open_overflow", "")
+        _assign(self, "open_menu", "")
+        _assign(self, "palette_open", False)
         if user is None:
             return None
         session = self._session()
-        known = {r.id for r in engine.registry.regions}
-        region = region_id if region_id in known else None
+        region = region_id if region_id in {r.id for r in registry.regions} else None
         route = self.router.page.path or None
+        others = [rid for rid in self.regions if rid != region]
+        drawn = dict(self._drawn)
 
-        def record() -> list[Any]:
+        def record() -> tuple[list[Any], bool, _Decided]:
+            # One worker-thread hop for everything the engine does on a click.
             before = {p.task_id: p.state for p in engine.panels(user, session_id=session)}
             engine.record_command(
                 user, command, region=region, component="adaptive", route=route,
@@ -192,7 +210,7 @@ class AdaptiveState(rx.State):
             )  # fmt: skip
             views = engine.panels(user, session_id=session)
             shown = {v.task_id: v.state for v in views}
-            for task in engine.registry.tasks:
+            for task in registry.tasks:
                 if task.trigger.command != command:
                     continue
                 # The person just started this task: its panel opens (not merely offered),
@@ -206,19 +224,20 @@ class AdaptiveState(rx.State):
             completed = any(
                 v.state == "completed" and before.get(v.task_id) != "completed" for v in views
             )
-            return [views, completed]
+            moment = ApplyOn.TASK_COMPLETE if completed else ApplyOn.EVERY_EVENT
+            decided = _decide_regions(engine, user, others, moment=moment, drawn=drawn)
+            return views, completed, decided
 
-        views, completed = await asyncio.to_thread(record)
-        self.panels = [panel_item(v) for v in views]
-        moment = ApplyOn.TASK_COMPLETE if completed else ApplyOn.EVERY_EVENT
-        others = [rid for rid in self.regions if rid != region]
+        views, completed, decided = await asyncio.to_thread(record)
+        _assign(self, "panels", [panel_item(v) for v in views])
         if region in self.regions:
             held = self._pending.get(region)
             keep_task = held == ApplyOn.TASK_COMPLETE.value
             deferred = ApplyOn.TASK_COMPLETE if completed or keep_task else ApplyOn.IDLE
-            self._pending = {**self._pending, region: deferred.value}
-        if others:
-            await self._refresh_regions(others, moment=moment)
+            if held != deferred.value:
+                self._pending = {**self._pending, region: deferred.value}
+        _assign(self, "signed_in", True)
+        self._show(decided)
         return self._start_ticking()
 
     # ------------------------------------------------------------------ personal controls
@@ -390,3 +409,127 @@ def _panel_steps(action: str, state: str) -> list[str]:
     if action in {"open", "dismiss", "reopen", "interact"}:
         return [action]
     return []
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _assign(state: AdaptiveState, name: str, value: Any) -> None:
+    """Set a field only when the value differs: every assignment is sent to the browser."""
+    if getattr(state, name) != value:
+        setattr(state, name, value)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Decided:
+    views: dict[str, RegionView]
+    profile: UserProfile
+    keys: dict[str, str]  # region -> _draw_key of the views decided now
+
+
+def _draw_key(registry: Registry, profile: UserProfile, region_id: str) -> str:
+    """What, besides usage, a region's layout is decided from. While it is unchanged, a
+    region whose policy allows no change at this moment would be decided the same."""
+    return "|".join(
+        (
+            str(registry.version),
+            profile.level.value,
+            ",".join(profile.pinned_in(region_id)),
+            ",".join(profile.hidden_in(region_id)),
+        )
+    )
+
+
+def _decide_regions(
+    engine: Personalizer,
+    user: str | None,
+    region_ids: list[str],
+    *,
+    moment: ApplyOn,
+    drawn: dict[str, str],
+) -> _Decided:
+    """Decide ``region_ids`` (blocking: call in a worker thread).
+
+    With ``drawn`` (region -> key it was last drawn with), a region is skipped when its
+    policy allows no change at ``moment`` and nothing forced (registry, level, pins,
+    hides) changed since: its items would stay exactly where they are, so deciding it
+    again on every click would only cost time (and rewrite its stored layout).
+    """
+    registry = engine.registry
+    profile = engine.profile(user) if user else UserProfile(user_id="", level=Level.OFF)
+    views: dict[str, RegionView] = {}
+    keys: dict[str, str] = {}
+    for rid in region_ids:
+        try:
+            region = registry.region(rid)
+        except KeyError:
+            continue  # a region the registry no longer has: nothing to draw
+        key = _draw_key(registry, profile, rid)
+        if drawn and moment not in region.policy.apply_on and drawn.get(rid) == key:
+            continue
+        if user:
+            layout = engine.layout(user, rid, moment=moment)
+        else:
+            layout = decide_layout(
+                registry=registry, region_id=rid, predictions=(), profile=profile
+            )
+        views[rid] = region_view(layout, registry=registry, profile=profile)
+        keys[rid] = key
+    return _Decided(views=views, profile=profile, keys=keys)
+
+
+# ---------------------------------------------------------------------- the host's handler
+
+
+def host_reference(on_command: Any) -> str | None:
+    """The name under which :meth:`AdaptiveState.invoke_then` runs ``on_command`` itself, in the
+    same event as the recording (one round trip instead of two chained events), or
+    ``None`` when it must stay a chained event: a background task, a generator (it
+    streams its own updates), an event with client-side actions, or not one argument."""
+    if not isinstance(on_command, EventHandler) or on_command.state is None:
+        return None
+    reference = f"{on_command.state.get_full_name()}.{getattr(on_command.fn, '__name__', '')}"
+    handler = _host_handler(reference)
+    if handler is None or handler.fn is not on_command.fn or on_command.event_actions:
+        return None
+    return reference
+
+
+@functools.lru_cache(maxsize=256)
+def _host_handler(reference: str) -> EventHandler | None:
+    """An event handler of one of the app's states, if it can run inside another event.
+
+    The browser could send this handler an event of its own with any argument, so
+    running it from here opens nothing new."""
+    path, _, name = reference.rpartition(".")
+    try:
+        state_cls = rx.State.get_class_substate(path)
+    except ValueError:
+        return None
+    handler = state_cls.event_handlers.get(name)
+    if handler is None or handler.is_background or handler.event_actions:
+        return None
+    fn = handler.fn
+    if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        return None
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    required = [p for p in params if p.default is inspect.Parameter.empty]
+    if not params or len(required) > 1 or params[0].kind not in _POSITIONAL:
+        return None
+    return handler
+
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+async def _run_host(state: AdaptiveState, reference: str, command: str) -> Any:
+    """Run the host's handler on its own state, in this event: its changes go out in the
+    same update as the widget's, and what it returns (a redirect, a toast) still runs."""
+    handler = _host_handler(reference)
+    if handler is None or handler.state is None:
+        return None
+    target = await state.get_state(handler.state)
+    result = handler.fn(target, command)
+    if inspect.isawaitable(result):
+        result = await result
+    return result

@@ -94,6 +94,9 @@ def header() -> rx.Component:
             data_noops=S.noops,
             aria_label="No-op round trip",
         ),
+        # The latency benchmark's second baseline: the same command without the widget
+        # (never drawn, so not in the page's accessibility tree either).
+        rx.el.button(on_click=S.run("save"), hidden=True, data_testid="direct-save"),
         width="100%",
         align="center",
         spacing="3",

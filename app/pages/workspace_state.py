@@ -3,7 +3,8 @@
 The adaptive widgets (``components``) record each use, draw the regions, the palette and the
 task panels; once they have recorded a command they hand its id to :meth:`WorkspaceState.run`,
 which applies it to the document. Identity comes from the sign-in session on every event
-(``SessionState.sync``); no handler takes a user id from the browser.
+(``SessionState.sync`` on load, the session's account on each command); no handler takes a
+user id from the browser.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import reflex as rx
 
 from app.document import Doc, Editor, sample
-from app.identity import Account
+from app.identity import Account, resolve_user_id
 from app.session import SessionState
 from personalization.service import get_personalizer
 
@@ -60,9 +61,12 @@ class WorkspaceState(rx.State):
 
     @rx.event
     async def run(self, command: str):
-        """Apply a command the widgets have just recorded to the document."""
-        account = await self._account()
-        if account is None:
+        """Apply a command the widgets have just recorded to the document.
+
+        Editing needs only to know someone is signed in (the same check the widgets make),
+        not their role: the role lookup is a database query per click, and the pages that
+        depend on the role re-read it in their own handlers."""
+        if await resolve_user_id(self) is None:
             return rx.redirect("/login")
         editor = Editor(self.doc, undo=self._undo, redo=self._redo)
         try:
