@@ -349,7 +349,7 @@ class Personalizer:
             )
             if commit and decided is not previous:
                 self._shown[(user_id, region.id)] = decided
-                if previous is None or decided.items != previous.items:
+                if previous is None or _placement(decided) != _placement(previous):
                     with Session(self.engine) as session:
                         profile_store.save_layout(session=session, user_id=user_id, layout=decided)
                 self.metrics.layout_update(region.id, decided.moves)
@@ -576,6 +576,11 @@ def _content(registry: Registry) -> str:
 
 _instance: Personalizer | None = None
 _instance_lock = threading.Lock()
+
+
+def _placement(layout: Layout) -> tuple[tuple[str, int, bool, str], ...]:
+    """Where things are, without the sentences: the part worth a database write."""
+    return tuple((i.command, i.position, i.visible, i.zone) for i in layout.items)
 
 
 def get_personalizer() -> Personalizer:
