@@ -15,25 +15,15 @@ from personalization.panels import (
 from personalization.profile import UserProfile, apply_event
 from personalization.registry import example_registry
 from personalization.types import EventKind, Prediction
+from tests.support.clock import Clock
 
 REG = example_registry()
 TABLE = REG.task("insert_table")  # trigger: insert_table; completion: table_rows + table_style
 
 
-class Clock:
-    def __init__(self, start: float = 1_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(1_000_000.0)
 
 
 @pytest.fixture

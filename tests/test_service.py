@@ -9,17 +9,7 @@ import pytest
 from personalization.profile import Level
 from personalization.registry import RegistryError, example_registry
 from personalization.service import Personalizer
-
-
-class Clock:
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.support.clock import Clock
 
 
 @pytest.fixture
