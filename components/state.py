@@ -174,15 +174,23 @@ class AdaptiveState(rx.State):
 
     @rx.event
     async def invoke_then(self, region_id: str, command: str, host: str) -> Any:
-        """:meth:`invoke`, then the host's ``on_command`` handler named by ``host`` (see
-        :func:`host_reference`), in the same event: one round trip and one update instead
-        of two chained events."""
+        """The host's ``on_command`` handler named by ``host`` (see :func:`host_reference`),
+        then :meth:`invoke`, in ONE event: the person's command shows on the page at once
+        (the first update goes out before the engine runs), and the recording, task panels
+        and other regions follow in the same event's next update. No second round trip, and
+        the engine's work is never on the path between a click and its visible result."""
+        _assign(self, "open_overflow", "")
+        _assign(self, "open_menu", "")
+        _assign(self, "palette_open", False)
+        try:
+            events = await _run_host(self, host, command)
+        except Exception:
+            await self._record_use(region_id, command)  # the use happened all the same
+            raise
+        yield events
         tick = await self._record_use(region_id, command)
-        events = await _run_host(self, host, command)
-        if events is None:
-            return tick
-        events = list(events) if isinstance(events, list | tuple) else [events]
-        return [*events, tick] if tick is not None else events
+        if tick is not None:
+            yield tick
 
     async def _record_use(self, region_id: str, command: str) -> Any:
         engine = config.personalizer()
