@@ -206,6 +206,7 @@ class AdaptiveState(rx.State):
         session = self._session()
         region = region_id if region_id in {r.id for r in registry.regions} else None
         route = self.router.page.path or None
+        device = device_class(self.router.headers.user_agent)
         others = [rid for rid in self.regions if rid != region]
         drawn = dict(self._drawn)
 
@@ -214,7 +215,7 @@ class AdaptiveState(rx.State):
             before = {p.task_id: p.state for p in engine.panels(user, session_id=session)}
             engine.record_command(
                 user, command, region=region, component="adaptive", route=route,
-                session_id=session,
+                device=device, session_id=session,
             )  # fmt: skip
             views = engine.panels(user, session_id=session)
             shown = {v.task_id: v.state for v in views}
@@ -528,6 +529,21 @@ def _host_handler(reference: str) -> EventHandler | None:
 
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def device_class(user_agent: str) -> str:
+    """desktop / tablet / mobile / other from a User-Agent: the context the model may use,
+    coarse on purpose (the full string would help fingerprint a person)."""
+    ua = user_agent.lower()
+    if not ua:
+        return "other"
+    if "ipad" in ua or "tablet" in ua or ("android" in ua and "mobile" not in ua):
+        return "tablet"
+    if "mobi" in ua or "iphone" in ua:
+        return "mobile"
+    if any(word in ua for word in ("windows", "macintosh", "x11", "linux", "cros")):
+        return "desktop"
+    return "other"
 
 
 async def _run_host(state: AdaptiveState, reference: str, command: str) -> Any:

@@ -160,6 +160,8 @@ def test_privacy_export_then_delete_restores_the_default(app_server, page, tmp_p
     events = data["tables"]["usage_event"]
     assert sum(e["command"] == "rotate" for e in events) == 6
     assert {e["user_id"] for e in events} == {uid}
+    # Context is recorded coarsely: headless Chromium on Linux is a desktop; no free text.
+    assert {e["device"] for e in events if e["command"] == "rotate"} == {"desktop"}
     page.get_by_test_id("delete-data").click()
     page.get_by_test_id("confirm-delete").click()
     expect(page.get_by_test_id("privacy-notice")).to_contain_text("designer's default")

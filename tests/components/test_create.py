@@ -137,3 +137,18 @@ def test_configure_validates_registry_and_arguments(tmp_path):
     assert isinstance(config.registry(), Registry) and config.registry().name == "editor-demo"
     with pytest.raises(TypeError, match="user_resolver must be callable"):
         config.configure(user_resolver="alice")
+
+
+def test_device_class_is_coarse():
+    from components.state import device_class
+
+    chrome_linux = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/156.0"
+    iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"
+    ipad = "Mozilla/5.0 (iPad; CPU OS 18_0 like Mac OS X) AppleWebKit/605.1.15"
+    android_tablet = "Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 Safari/537.36"
+    assert device_class(chrome_linux) == "desktop"
+    assert device_class(iphone) == "mobile"
+    assert device_class(ipad) == "tablet"
+    assert device_class(android_tablet) == "tablet"
+    assert device_class("") == "other"
+    assert device_class("curl/8.0") == "other"
