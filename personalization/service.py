@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -27,11 +27,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from personalization import model_store, profile_store, registry_store
+from personalization import model_store, registry_store
 from personalization import profile as controls
 from personalization.db import make_engine
 from personalization.insights import FLUSH_EVERY_S, load_found, save_found, usage_series
-from personalization.layout import Layout, LayoutItem, decide_layout
+from personalization.layout import Layout, decide_layout
 from personalization.live_metrics import LiveMetrics
 from personalization.palette import palette_entries
 from personalization.panel_sessions import PanelSessions
@@ -39,16 +39,17 @@ from personalization.predict import DEFAULT_SCORER, default_predictor
 from personalization.predict.learned import Scorer
 from personalization.predict.population import PopulationModel
 from personalization.profile import Level, UserProfile
+from personalization.profile_cache import ProfileCache
 from personalization.recording import accepted_event, merge, refusals
 from personalization.registry import ApplyOn, Registry, example_registry
 from personalization.service_tables import load_resets, save_reset
+from personalization.shown_layouts import ShownLayouts
 from personalization.store import AppendResult, EventStore
 from personalization.training import PopulationTrainer
 from personalization.types import Context, Event, EventKind, Prediction
 from personalization.views import PaletteEntry, PanelView
 
 DEFAULT_CONTROL_PERCENT = 10
-_FEEDBACK_KINDS = {EventKind.PIN, EventKind.UNPIN, EventKind.HIDE, EventKind.UNHIDE}
 MIN_EVENTS_FOR_SCORER = 20_000
 
 
@@ -88,19 +89,18 @@ class Personalizer:
         self._registry = saved
         self.metrics = LiveMetrics()
         self._events_seen: dict[str, int] = defaultdict(int)
+        # Write-through caches: the database stays the truth, requests skip the reads.
+        self._profiles = ProfileCache(engine=self.engine)
+        self._layouts = ShownLayouts(engine=self.engine)
         self._panel_sessions = PanelSessions(
             registry=saved,
             clock=clock,
             profile=self.profile,
-            save_profile=self._save_profile,
+            save_profile=self._profiles.save,
             predict=lambda user_id: self._predictor.rank(user_id, None, k=10),
             append=self.store.append,
             count=self._count_panel_event,
         )
-        # Write-through caches: the database stays the truth, requests skip the reads.
-        self._controls: dict[str, UserProfile] = {}  # stored profile (the person's choices)
-        self._usage: dict[str, UserProfile] = {}  # counts/recency, derived from the log
-        self._shown: dict[tuple[str, str], Layout] = {}  # previous layout per user/region
         self._found_flushed = 0.0
         self._predictor = default_predictor(commands=saved.command_meta())
         self._scorer: Scorer | None = self._saved_scorer()
@@ -144,18 +144,12 @@ class Personalizer:
     def rebuild(self) -> None:
         """Replay the stored log in time order: population prior, per-user models, metrics."""
         with self._lock:
-            resets = self._resets()
             self._predictor = default_predictor(commands=self._registry.command_meta())
             self.metrics = LiveMetrics()
             self._events_seen = defaultdict(int)
-            self._usage = {}
+            self._profiles.clear_usage()
             by_user: dict[str, list[Event]] = defaultdict(list)
-            for event in self.store.iter_events():
-                if event.kind is not EventKind.INVOKE:
-                    self._count_panel_event(event)
-                    continue
-                if (event.timestamp or 0.0) < resets.get(event.user_id, float("-inf")):
-                    continue
+            for event in self._learnable_events(others=self._count_panel_event):
                 by_user[event.user_id].append(event)
                 self._learn(event)
             if by_user:
@@ -183,13 +177,9 @@ class Personalizer:
         }
 
     def _training_sequences(self) -> list[list[Event]]:
-        resets = self._resets()
         by_user: dict[str, list[Event]] = defaultdict(list)
-        for event in self.store.iter_events():
-            if event.kind is EventKind.INVOKE and (event.timestamp or 0.0) >= resets.get(
-                event.user_id, float("-inf")
-            ):
-                by_user[event.user_id].append(event)
+        for event in self._learnable_events():
+            by_user[event.user_id].append(event)
         self._training_events = sum(len(v) for v in by_user.values())
         return list(by_user.values())
 
@@ -223,18 +213,26 @@ class Personalizer:
         self.metrics.prediction(predictions, event.command, events_before=seen)
         self._predictor.partial_fit(event)
         self._events_seen[user] = seen + 1
-        usage = self._usage.get(user) or UserProfile(user_id=user)
-        self._usage[user] = controls.record_use(
-            usage, command=event.command, at=event.timestamp or 0.0
-        )
+        self._profiles.record_use(event)
 
     def _count_panel_event(self, event: Event) -> None:
         if event.kind.value.startswith("panel_"):
             self.metrics.panel_event(event.kind.value)
 
-    def _resets(self) -> dict[str, float]:
+    def _learnable_events(
+        self, *, others: Callable[[Event], None] | None = None
+    ) -> Iterator[Event]:
+        """The stored invocations the model may learn from, in time order. A person's reset
+        keeps older events in their history (to export or delete) but out of learning; events
+        of other kinds go to ``others`` in the same pass, so the log is read once."""
         with Session(self.engine) as session:
-            return load_resets(session=session)
+            resets = load_resets(session=session)
+        for event in self.store.iter_events():
+            if event.kind is not EventKind.INVOKE:
+                if others is not None:
+                    others(event)
+            elif (event.timestamp or 0.0) >= resets.get(event.user_id, float("-inf")):
+                yield event
 
     # ------------------------------------------------------------------ recording
 
@@ -287,7 +285,7 @@ class Personalizer:
             self._count_panel_event(event)
 
     def _check_visible(self, user_id: str, region: str, command: str) -> None:
-        shown = self._previous_layout(user_id, region)
+        shown = self._layouts.previous(user_id, region)
         if shown is not None:
             self.metrics.visible_check(
                 control=self.in_control_group(user_id), found=command in shown.visible
@@ -325,7 +323,7 @@ class Personalizer:
         if self.in_control_group(user_id):
             prof = replace(prof, level=Level.OFF)
         with self._lock:
-            previous = self._previous_layout(user_id, region.id)
+            previous = self._layouts.previous(user_id, region.id)
             # Nothing known about this person yet (new, erased or reset): the designer's
             # layout, exactly. The population prior starts helping from their first command.
             predictions = (
@@ -348,10 +346,7 @@ class Personalizer:
                 now=self.clock(),
             )
             if commit and decided is not previous:
-                self._shown[(user_id, region.id)] = decided
-                if previous is None or _placement(decided) != _placement(previous):
-                    with Session(self.engine) as session:
-                        profile_store.save_layout(session=session, user_id=user_id, layout=decided)
+                self._layouts.remember(user_id, decided, previous=previous)
                 self.metrics.layout_update(region.id, decided.moves)
         return decided
 
@@ -363,61 +358,16 @@ class Personalizer:
         return palette_entries(
             registry=self._registry,
             predictions=predictions,
-            hidden=self._hidden_everywhere(user_id),
+            hidden=self._layouts.hidden_everywhere(user_id, [r.id for r in self._registry.regions]),
             query=query,
             limit=limit,
         )
-
-    def _previous_layout(self, user_id: str, region: str) -> Layout | None:
-        key = (user_id, region)
-        if key not in self._shown:
-            with Session(self.engine) as session:
-                found = profile_store.load_layout(session=session, user_id=user_id, region=region)
-            if found is None:
-                return None
-            self._shown[key] = found
-        return self._shown[key]
-
-    def _hidden_everywhere(self, user_id: str) -> dict[str, LayoutItem]:
-        """Commands placed in some region but visible in none, with the item that says why."""
-        layouts = {
-            r.id: lay
-            for r in self._registry.regions
-            if (lay := self._previous_layout(user_id, r.id)) is not None
-        }
-        shown = {c for lay in layouts.values() for c in lay.visible}
-        return {
-            item.command: item
-            for lay in layouts.values()
-            for item in lay.items
-            if not item.visible and item.command not in shown
-        }
 
     # ------------------------------------------------------------------ user controls
 
     def profile(self, user_id: str) -> UserProfile:
         """The person's choices (stored) joined with their usage statistics (from the log)."""
-        stored = self._controls.get(user_id)
-        if stored is None:
-            with Session(self.engine) as session:
-                stored = profile_store.load_profile(session=session, user_id=user_id)
-            self._controls[user_id] = stored
-        usage = self._usage.get(user_id)
-        if usage is None:
-            return replace(stored, counts={}, last_used={}, last_command=None, first_seen=None)
-        return replace(
-            stored,
-            counts=usage.counts,
-            last_used=usage.last_used,
-            last_command=usage.last_command,
-            first_seen=usage.first_seen,
-        )
-
-    def _save_profile(self, prof: UserProfile) -> UserProfile:
-        with Session(self.engine) as session:
-            profile_store.save_profile(session=session, profile=prof)
-        self._controls[prof.user_id] = prof
-        return self.profile(prof.user_id)
+        return self._profiles.get(user_id)
 
     def _control(self, user_id: str, kind: EventKind, *, region: str, command: str) -> UserProfile:
         self._registry.region(region)
@@ -433,7 +383,7 @@ class Personalizer:
         )
         with self._lock:
             prof = change(self.profile(user_id), region=region, command=command, **extra)
-            self._save_profile(prof)
+            self._profiles.save(prof)
         if prof.recording:
             self.store.append(
                 [
@@ -463,29 +413,27 @@ class Personalizer:
 
     def set_level(self, user_id: str, level: Level | str) -> UserProfile:
         with self._lock:
-            return self._save_profile(controls.set_level(self.profile(user_id), level))
+            return self._profiles.save(controls.set_level(self.profile(user_id), level))
 
     def set_recording(self, user_id: str, enabled: bool) -> UserProfile:
         with self._lock:
-            return self._save_profile(controls.set_recording(self.profile(user_id), enabled))
+            return self._profiles.save(controls.set_recording(self.profile(user_id), enabled))
 
     def set_retention(self, user_id: str, days: int) -> UserProfile:
         if not isinstance(days, int) or not 1 <= days <= 3650:
             raise ValueError(f"retention days must be an integer within 1..3650, got {days!r}")
         with self._lock:
-            prof = self._save_profile(replace(self.profile(user_id), retention_days=days))
+            prof = self._profiles.save(replace(self.profile(user_id), retention_days=days))
         self.expire_old_events(user_id)
         return prof
 
     def reset(self, user_id: str) -> UserProfile:
         """Forget the learned ranking, pins, hides and previous layouts; keep the history."""
         with self._lock:
-            prof = self._save_profile(controls.reset(self.profile(user_id)))
+            prof = self._profiles.save(controls.reset(self.profile(user_id)))
             with Session(self.engine) as session:
                 save_reset(session=session, user_id=user_id, at=self.clock())
-                for lay in profile_store.load_layouts(session=session, user_id=user_id).values():
-                    session.delete(session.get(profile_store.UserLayoutRow, (user_id, lay.region)))
-                session.commit()
+            self._layouts.delete_stored(user_id)
             self._forget_in_memory(user_id)
         return prof
 
@@ -512,7 +460,7 @@ class Personalizer:
         with self._lock:
             deleted = self.store.erase_user(user_id)
             self._forget_in_memory(user_id)
-            self._controls.pop(user_id, None)
+            self._profiles.forget(user_id)
             # The prior counts everyone's sequences in aggregate: recount it now without this
             # person (cheap counting), then retrain the scorer in the background.
             population = PopulationModel().fit(self._training_sequences())
@@ -535,9 +483,8 @@ class Personalizer:
     def _forget_in_memory(self, user_id: str) -> None:
         self._predictor.forget(user_id)
         self._events_seen.pop(user_id, None)
-        self._usage.pop(user_id, None)
-        for key in [k for k in self._shown if k[0] == user_id]:
-            del self._shown[key]
+        self._profiles.forget_usage(user_id)
+        self._layouts.forget(user_id)
         self._panel_sessions.forget(user_id)
 
     # ------------------------------------------------------------------ task panels
@@ -575,20 +522,25 @@ def _content(registry: Registry) -> str:
 
 
 _instance: Personalizer | None = None
+_instance_pid = 0
 _instance_lock = threading.Lock()
 
 
-def _placement(layout: Layout) -> tuple[tuple[str, int, bool, str], ...]:
-    """Where things are, without the sentences: the part worth a database write."""
-    return tuple((i.command, i.position, i.visible, i.zone) for i in layout.items)
-
-
 def get_personalizer() -> Personalizer:
-    """The process-wide engine (URL from ``ADAPTIVE_DB_URL``), created on first use."""
-    global _instance
+    """The process-wide engine (URL from ``ADAPTIVE_DB_URL``), created on first use.
+
+    Fork-aware: Reflex builds pages in a supervisor process and forks the backend workers,
+    so an engine made before the fork arrives in the worker without its training thread
+    (a retrain submitted there would never run) and with the parent's database connections.
+    A worker therefore gets its own engine on first use."""
+    global _instance, _instance_pid
     with _instance_lock:
+        if _instance is not None and _instance_pid != os.getpid():
+            _instance.engine.dispose(close=False)  # the parent's connections stay the parent's
+            _instance = None
         if _instance is None:
             _instance = Personalizer()
+            _instance_pid = os.getpid()
             interval = float(os.environ.get("ADAPTIVE_RETRAIN_INTERVAL_S", "3600"))
             if interval > 0:
                 _instance.trainer.start_schedule(interval)
@@ -597,6 +549,7 @@ def get_personalizer() -> Personalizer:
 
 def set_personalizer(personalizer: Personalizer | None) -> None:
     """Replace the process-wide engine (tests, or an embedding app with its own registry)."""
-    global _instance
+    global _instance, _instance_pid
     with _instance_lock:
         _instance = personalizer
+        _instance_pid = os.getpid()

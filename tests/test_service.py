@@ -255,3 +255,37 @@ def test_erasure_removes_the_person_from_the_population_prior(tmp_path, clock):
     # Only the catalogue's similarity (same group as rotate) can still suggest it, weakly.
     assert flip is None or flip.probability < learned.probability / 2
     eng.trainer.stop()
+
+
+def _retrain_in_child(parent_id: int, queue) -> None:
+    from personalization.service import get_personalizer
+
+    engine = get_personalizer()
+    engine.retrain_population().result(timeout=120)
+    queue.put((id(engine) != parent_id, engine.training_status()["runs"]))
+
+
+def test_a_forked_worker_gets_its_own_engine_with_a_working_trainer(tmp_path, monkeypatch):
+    """Reflex forks backend workers after building pages: an engine inherited through the
+    fork has no training thread, so the worker must build its own."""
+    import multiprocessing
+
+    from personalization.service import get_personalizer, set_personalizer
+
+    monkeypatch.setenv("ADAPTIVE_DB_URL", f"sqlite:///{tmp_path / 'fork.db'}")
+    monkeypatch.setenv("ADAPTIVE_RETRAIN_INTERVAL_S", "0")
+    set_personalizer(None)
+    parent = get_personalizer()
+    clock = Clock()
+    parent.clock = clock
+    _population(parent, clock)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_retrain_in_child, args=(id(parent), queue))
+    child.start()
+    fresh, runs = queue.get(timeout=180)
+    child.join(timeout=60)
+    assert child.exitcode == 0 and fresh and runs == 1
+    assert get_personalizer() is parent  # the parent keeps its own
+    parent.trainer.stop()
+    set_personalizer(None)

@@ -25,6 +25,9 @@ class InsightsState(rx.State):
     churn: go.Figure = go.Figure()
     panels: go.Figure = go.Figure()
     comparison: go.Figure = go.Figure()
+    training: bool = False
+    training_progress: int = 0
+    training_message: str = ""
 
     @rx.event
     async def load(self):
@@ -58,6 +61,48 @@ class InsightsState(rx.State):
         self.ready = True
         return None
 
+    @rx.event(background=True)
+    async def retrain(self):
+        """Retrain the population prior now; the page shows its progress while requests
+        (everyone's workspaces) keep being served from the current model."""
+        async with self:
+            account = await (await self.get_state(SessionState)).sync()
+            if account is None or not account.is_designer or self.training:
+                return
+            self.training, self.training_progress = True, 0
+            self.training_message = "Retraining the population model…"
+        engine = get_personalizer()
+        future = engine.retrain_population()
+        while not future.done():
+            await asyncio.sleep(0.25)
+            async with self:
+                self.training_progress = round(100 * engine.training_status()["progress"])
+        status = engine.training_status()
+        async with self:
+            self.training, self.training_progress = False, 100
+            self.training_message = (
+                f"Retraining failed: {status['error']}"
+                if status["error"]
+                else f"Population model retrained (run {status['runs']})."
+            )
+
+
+def _training() -> rx.Component:
+    return rx.hstack(
+        rx.button(
+            rx.icon("brain-circuit", size=14),
+            "Retrain model",
+            on_click=InsightsState.retrain,
+            loading=InsightsState.training,
+            variant="outline",
+            data_testid="retrain",
+        ),
+        rx.progress(value=InsightsState.training_progress, width="12em"),
+        rx.text(InsightsState.training_message, size="2", data_testid="training-message"),
+        align="center",
+        spacing="3",
+    )
+
 
 def _plot(fig: rx.Var, test_id: str) -> rx.Component:
     return rx.card(rx.plotly(data=fig, width="100%"), width="100%", data_testid=test_id)
@@ -68,6 +113,7 @@ def _content() -> rx.Component:
         rx.hstack(
             rx.foreach(InsightsState.summary, lambda s: rx.badge(s, variant="soft", size="2")),
             rx.spacer(),
+            _training(),
             rx.button(
                 rx.icon("refresh-cw", size=14),
                 "Refresh",

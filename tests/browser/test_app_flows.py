@@ -279,5 +279,9 @@ def test_designer_edits_policy_and_users_get_it(app_server, page, browser, artif
 
     page.goto(base + "/insights")
     expect(page.locator(".js-plotly-plot")).to_have_count(6, timeout=30_000)
+    page.get_by_test_id("retrain").click()  # background retraining, progress on the page
+    expect(page.get_by_test_id("training-message")).to_contain_text(
+        "Population model retrained", timeout=120_000
+    )
     page.wait_for_timeout(1000)
     page.screenshot(path=str(artifacts_dir / "insights.png"), full_page=True)
