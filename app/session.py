@@ -43,3 +43,12 @@ class SessionState(rx.State):
         auth.do_logout()
         self.username = self.role = self.engine_id = ""
         return rx.redirect("/login")
+
+
+async def start_session(state: rx.State, account_id: int) -> rx.event.EventSpec:
+    """Sign ``account_id`` in for this browser and open the workspace (login and sign-up
+    end the same way)."""
+    auth = await state.get_state(LocalAuthState)
+    auth._login(account_id)
+    await (await state.get_state(SessionState)).sync()
+    return rx.redirect("/workspace")

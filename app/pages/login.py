@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
-from reflex_local_auth import LocalAuthState
 from reflex_local_auth.user import LocalUser
 from sqlmodel import select
 
 from app.pages.auth_form import account_form
-from app.session import SessionState
+from app.session import start_session
 from app.shell import frame
 
 
@@ -28,10 +27,7 @@ class LoginState(rx.State):
             self.error = "Wrong username or password."
             return rx.set_value("password", "")
         self.error = ""
-        auth = await self.get_state(LocalAuthState)
-        auth._login(user.id)
-        await (await self.get_state(SessionState)).sync()
-        return rx.redirect("/workspace")
+        return await start_session(self, user.id)
 
 
 def page() -> rx.Component:

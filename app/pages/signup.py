@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
-from reflex_local_auth import LocalAuthState
 
 from app.accounts import AccountError, create_account
 from app.pages.auth_form import account_form
-from app.session import SessionState
+from app.session import start_session
 from app.shell import frame
 
 
@@ -28,10 +27,7 @@ class SignupState(rx.State):
             return rx.set_focus(exc.field)
         self.error = ""
         assert user.id is not None
-        auth = await self.get_state(LocalAuthState)
-        auth._login(user.id)
-        await (await self.get_state(SessionState)).sync()
-        return rx.redirect("/workspace")
+        return await start_session(self, user.id)
 
 
 def page() -> rx.Component:
