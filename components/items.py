@@ -10,10 +10,18 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import Var
 
-from components.props import OnCommand, command_events
+from components.props import (
+    OnCommand,
+    check_on_command,
+    check_region,
+    check_slots,
+    check_text,
+    command_events,
+)
 from components.state import AdaptiveState
 from components.view_models import ItemView
 from components.why import why_id, why_text, with_why
+from personalization.registry import Region
 
 
 def command_item(
@@ -108,3 +116,30 @@ def skeleton(count: int, *, vertical: bool, label: str) -> rx.Component:
         role="status",
         custom_attrs={"data-skeleton": ""},
     )
+
+
+class BarProps:
+    """The props a toolbar and a menu share, checked once: errors name the widget."""
+
+    def __init__(
+        self,
+        widget: str,
+        region_id: str,
+        *,
+        on_command: OnCommand,
+        slots: int | None,
+        label: str | None,
+        more_label: str,
+    ) -> None:
+        self.region: Region = check_region(widget, region_id)
+        self.on_command = check_on_command(widget, on_command)
+        cap = check_slots(widget, slots)
+        default_label = self.region.label or self.region.id
+        self.name = check_text(widget, "label", label if label is not None else default_label)
+        self.more_label = check_text(widget, "more_label", more_label)
+        policy_visible = self.region.policy.visible
+        self.shown = min(cap or policy_visible, policy_visible)  # slots the skeleton keeps
+        view = AdaptiveState.regions[region_id]
+        # ``slots`` moves the tail of the visible items under "More", in order.
+        self.visible = view.visible if cap is None else view.visible[:cap]
+        self.hidden = view.overflow if cap is None else view.visible[cap:] + view.overflow

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from components.items import command_item, overflow, skeleton, suggested_divider
-from components.props import OnCommand, check_on_command, check_region, check_slots, check_text
+from components.items import BarProps, command_item, overflow, skeleton, suggested_divider
+from components.props import OnCommand
 from components.state import PAGE_ID, AdaptiveState
 from components.styles import adaptive_styles
 
@@ -36,18 +36,16 @@ class AdaptiveToolbar:
         ``visible``. ``label`` names the toolbar for screen readers (default: the region's
         label). Other ``props`` go to the outer element (e.g. ``margin``).
         """
-        widget = "adaptive_toolbar"
-        region = check_region(widget, region_id)
-        on_command = check_on_command(widget, on_command)
-        cap = check_slots(widget, slots)
-        name = check_text(
-            widget, "label", label if label is not None else region.label or region.id
+        bar = BarProps(
+            "adaptive_toolbar",
+            region_id,
+            on_command=on_command,
+            slots=slots,
+            label=label,
+            more_label=more_label,
         )
-        check_text(widget, "more_label", more_label)
-        shown = min(cap or region.policy.visible, region.policy.visible)
-        view = AdaptiveState.regions[region_id]
-        visible = view.visible if cap is None else view.visible[:cap]
-        hidden = view.overflow if cap is None else view.visible[cap:] + view.overflow
+        on_command, name, shown = bar.on_command, bar.name, bar.shown
+        visible, hidden = bar.visible, bar.hidden
 
         def item(entry):  # noqa: ANN001, ANN202 - a Var from rx.foreach
             return rx.fragment(
