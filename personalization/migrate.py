@@ -9,6 +9,7 @@ difference. The scripts ship inside the package, so an installed engine can migr
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -35,9 +36,15 @@ def engine_metadata() -> MetaData:
     return ours
 
 
+@functools.cache
+def _engine_table_names() -> frozenset[str]:
+    """Alembic asks once per object; the answer is fixed once the table modules are loaded."""
+    return frozenset(engine_metadata().tables)
+
+
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic's filter: compare and migrate our tables only, never a host's."""
-    ours = set(engine_metadata().tables)
+    ours = _engine_table_names()
     if type_ == "table":
         return name in ours
     table = getattr(obj, "table", None)
