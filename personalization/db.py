@@ -22,8 +22,21 @@ def database_url() -> str:
     return os.environ.get("ADAPTIVE_DB_URL", DEFAULT_DB_URL)
 
 
+def normalise_url(url: str) -> str:
+    """``postgresql://`` means psycopg 3 here (the driver the project installs)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 def make_engine(url: str | None = None, *, create_tables: bool = True) -> Engine:
-    url = url or database_url()
+    """An engine for ``url``. ``create_tables``: the caller needs the engine's tables. An
+    embedded SQLite file gets them created here (one process, nothing to race); any other
+    database must have been migrated as a deployment step (``python -m
+    personalization.migrate upgrade``), and is checked to be at the newest revision, so
+    workers never race each other creating tables or run against an old schema."""
+    url = normalise_url(url or database_url())
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -36,10 +49,15 @@ def make_engine(url: str | None = None, *, create_tables: bool = True) -> Engine
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     if create_tables:
         import_all_tables()
-        SQLModel.metadata.create_all(engine)
+        if engine.dialect.name == "sqlite":
+            SQLModel.metadata.create_all(engine)
+        else:
+            from personalization.migrate import require_current
+
+            require_current(engine)
     return engine
 
 

@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, NotRequired, Required
 
 from pydantic import AfterValidator, ConfigDict, StringConstraints, TypeAdapter, ValidationError
 from pydantic import Field as AnnotatedField
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 from typing_extensions import TypedDict
 
@@ -93,14 +93,27 @@ class UsageEventCreate(UsageEventBase):
 
 
 class UsageEvent(UsageEventBase, table=True):
-    """One stored event. ``server_time`` is when the store received it: it orders events
-    that carry no client clock (imported logs) and drives retention."""
+    """One stored event. ``id`` is the store's arrival sequence: a person's model learns
+    their events in ``id`` order, so neither ties nor clock skew between devices can reorder
+    what was learned. ``server_time`` is when the store received it; the event's time for
+    retention and plots is ``client_time``, else ``server_time``."""
 
     __tablename__ = "usage_event"
-    __table_args__ = (UniqueConstraint("user_id", "client_event_id", name="uq_usage_event_key"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_event_id", name="uq_usage_event_key"),
+        # a person's events in arrival order: the tail a worker replays, export, erasure
+        Index("ix_usage_event_user_seq", "user_id", "id"),
+        # retention and the usage plot read a time window, never the whole log
+        Index("ix_usage_event_client_time", "client_time"),
+        Index("ix_usage_event_server_time", "server_time"),
+    )
     __user_data__: ClassVar[bool] = True
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(
+        default=None,
+        primary_key=True,
+        sa_type=BigInteger().with_variant(Integer(), "sqlite"),  # SQLite: the rowid alias
+    )
     client_event_id: str = Field(max_length=64)
     client_time: float | None = Field(default=None)
     server_time: float

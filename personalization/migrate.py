@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine, inspect
 from sqlmodel import SQLModel
 
-from personalization.db import database_url, import_all_tables
+from personalization.db import database_url, import_all_tables, normalise_url
 
 VERSION_TABLE = "adaptive_engine_version"
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
@@ -58,18 +58,62 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
+class SchemaNotMigrated(RuntimeError):
+    """The database's engine tables are missing or older than this code."""
+
+
+def current_revision(engine) -> str | None:
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(
+            conn, opts={"version_table": VERSION_TABLE}
+        ).get_current_revision()
+
+
+@functools.cache
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def require_current(engine) -> None:
+    """Refuse to serve from a database that was not migrated to this code's schema."""
+    found = current_revision(engine)
+    if found != head_revision():
+        where = engine.url.render_as_string(hide_password=True)
+        raise SchemaNotMigrated(
+            f"the database {where} is at schema revision {found or 'none'}, this code needs "
+            f"{head_revision()}: run `python -m personalization.migrate upgrade` first"
+        )
+
+
+def _matches_models(engine) -> bool:
+    """Whether tables made by ``create_all`` already have this code's schema."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"include_object": include_object})
+        return not compare_metadata(ctx, engine_metadata())
+
+
 def upgrade(url: str | None = None, revision: str = "head") -> None:
     """Migrate to ``revision``. A database whose engine tables were made by ``create_all``
     (embedded use, older set-ups) and never migrated is adopted: stamped at the first
     revision, then upgraded, instead of failing on "table already exists"."""
-    cfg = alembic_config(url)
+    cfg = alembic_config(normalise_url(url or database_url()))
     engine = create_engine(cfg.get_main_option("sqlalchemy.url"))
     try:
         tables = set(inspect(engine).get_table_names())
+        adopt = VERSION_TABLE not in tables and "usage_event" in tables
+        current = adopt and _matches_models(engine)
     finally:
         engine.dispose()
-    if VERSION_TABLE not in tables and "usage_event" in tables:
-        command.stamp(cfg, ScriptDirectory.from_config(cfg).get_base())
+    if adopt:
+        script = ScriptDirectory.from_config(cfg)
+        command.stamp(cfg, "head" if current else script.get_base())
     command.upgrade(cfg, revision)
 
 

@@ -6,10 +6,11 @@ when loaded, and wrapped in an envelope with a SHA-256 digest of its body (an HM
 ``key`` is given), so a file changed after it was written is rejected with a clear error.
 
 Two things are stored:
-- the population part (``PopulationModel`` counts + the ``Scorer``) to a file or to the
-  ``population_model`` table; it aggregates many users and holds no user id;
-- each user's learned state (their sequence contexts and decayed statistics) in the
-  ``user_model_state`` table, marked ``__user_data__`` so erasure finds and deletes it.
+- the population part (``PopulationModel`` counts + the ``Scorer``) to a file or as a
+  published version in the ``population_artifact`` table; it aggregates many users and holds
+  no user id;
+- each person's learned state in the ``user_model_state`` table (written and read by
+  ``engine.user_records``), marked ``__user_data__`` so erasure finds and deletes it.
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from sqlalchemy import BigInteger, Text, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
-from personalization.predict.base import RankedCounter
-from personalization.predict.features import MAX_ORDER, UserState
-from personalization.predict.learned import LearnedPredictor, Scorer
+from personalization.predict.learned import Scorer
 from personalization.predict.population import PopulationModel
 
 ENVELOPE_FORMAT = "adaptive-model"
@@ -40,18 +41,27 @@ class ModelFormatError(ValueError):
     """Stored model content that is unknown, malformed or was modified after writing."""
 
 
-class PopulationModelRecord(SQLModel, table=True):
-    """Named versions of the population model (aggregate counts; no user ids)."""
+class PopulationArtifact(SQLModel, table=True):
+    """Published versions of the population part (aggregate counts + scorer; no user ids).
 
-    __tablename__ = "population_model"
+    Every worker serves the newest version and checks for a newer one every few seconds, so
+    two workers give one person the same prediction. ``through_seq`` is the last event id
+    the counts include and ``erasure_mark`` the erasure counter when its training started:
+    together they tell an erasure exactly which of a person's events this version counted.
+    """
 
-    name: str = Field(primary_key=True, max_length=64)
-    payload: str
+    __tablename__ = "population_artifact"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    payload: str = Field(sa_type=Text)
+    through_seq: int = Field(default=0, sa_type=BigInteger)
+    erasure_mark: int = 0
+    events: int = 0
     created_at: float = Field(default_factory=time.time)
 
 
 class UserModelState(SQLModel, table=True):
-    """One user's learned state for one model, as a checked JSON envelope."""
+    """One person's learned state as of event ``last_seq`` (see ``engine.user_records``)."""
 
     __tablename__ = "user_model_state"
     __user_data__: ClassVar[bool] = True
@@ -59,6 +69,8 @@ class UserModelState(SQLModel, table=True):
     user_id: str = Field(primary_key=True, max_length=255)
     model_name: str = Field(primary_key=True, max_length=64)
     payload: str
+    epoch: str = Field(default="", max_length=32)
+    last_seq: int = Field(default=0, sa_type=BigInteger)
     updated_at: float = Field(default_factory=time.time, index=True)
 
 
@@ -158,193 +170,82 @@ def load_population_file(
         raise ModelFormatError(f"{path}: {exc}") from None
 
 
-def save_population(
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """One published population version, opened and checked."""
+
+    version: int
+    population: PopulationModel
+    scorer: Scorer
+    through_seq: int
+    erasure_mark: int
+    events: int
+
+
+KEEP_VERSIONS = 5
+
+
+def latest_version(*, session: Session) -> int:
+    """The newest published version (0: none yet): one index look-up, cheap to poll."""
+    return int(session.exec(select(func.max(PopulationArtifact.version))).one() or 0)
+
+
+def load_population(
+    *, session: Session, version: int | None = None, key: bytes | None = None
+) -> Artifact | None:
+    """The given version (default: the newest), or None when nothing was published."""
+    if version is None:
+        version = latest_version(session=session)
+    record = session.get(PopulationArtifact, version) if version else None
+    if record is None:
+        return None
+    population, scorer = population_from_text(record.payload, key=key)
+    return Artifact(
+        version=record.version,
+        population=population,
+        scorer=scorer,
+        through_seq=record.through_seq,
+        erasure_mark=record.erasure_mark,
+        events=record.events,
+    )
+
+
+def publish_population(
     *,
     session: Session,
     population: PopulationModel,
     scorer: Scorer,
-    name: str = "default",
+    through_seq: int,
+    erasure_mark: int,
+    events: int,
+    base_version: int | None = None,
     key: bytes | None = None,
-) -> None:
-    record = session.get(PopulationModelRecord, name)
-    payload = population_to_text(population, scorer, key=key)
-    if record is None:
-        session.add(PopulationModelRecord(name=name, payload=payload))
-    else:
-        record.payload = payload
-        record.created_at = time.time()
-        session.add(record)
-    session.commit()
-
-
-def load_population(
-    *, session: Session, name: str = "default", key: bytes | None = None
-) -> tuple[PopulationModel, Scorer] | None:
-    record = session.get(PopulationModelRecord, name)
-    if record is None:
+) -> int | None:
+    """Publish a new version and return it; with ``base_version``, only if that is still
+    the newest (None otherwise: someone else published first, so re-read and retry).
+    Versions older than the last ``KEEP_VERSIONS`` are deleted."""
+    newest = latest_version(session=session)
+    if base_version is not None and newest != base_version:
         return None
-    return population_from_text(record.payload, key=key)
-
-
-# -- per-user state -------------------------------------------------------------------------------
-def user_state_to_dict(state: UserState) -> dict[str, Any]:
-    return {
-        "history": list(state.history),
-        "counts": _ranked_items(state.order0),
-        "contexts": [[list(ctx), row] for ctx, row in state.contexts.items()],
-        "frecency": _ranked_items(state.frecency),
-        "frecency_weight": state.frecency_weight,
-        "last_seen": state.last_seen,
-        "clock": state.clock,
-        "context_counts": state.context_counts,
-    }
-
-
-def _counter(values: Any, field: str, *, integer: bool) -> dict[str, Any]:
-    if not isinstance(values, dict):
-        raise ModelFormatError(f"user state field {field!r} must be an object")
-    for k, v in values.items():
-        ok_type = type(v) is int if integer else isinstance(v, int | float)
-        if not isinstance(k, str) or isinstance(v, bool) or not ok_type:
-            raise ModelFormatError(f"user state field {field!r} has a bad entry {k!r}")
-        if not math.isfinite(v) or v < 0:
-            raise ModelFormatError(f"user state field {field!r} has a bad entry {k!r}")
-    return values
-
-
-def _ranked_items(counter: RankedCounter) -> list[list[Any]]:
-    """The ranked entries first, in their exact order (ties included), then the rest."""
-    head = set(counter.order)
-    rest = [[c, v] for c, v in counter.value.items() if c not in head]
-    return [[c, counter.value[c]] for c in counter.order] + rest
-
-
-def _ranked(items: Any, field: str) -> RankedCounter:
-    """Rebuild a counter with its ranked head in the stored order, checking it is sorted."""
-    if not isinstance(items, list):
-        raise ModelFormatError(f"user state field {field!r} must be a list of [command, value]")
-    counter = RankedCounter()
-    previous = math.inf
-    for i, item in enumerate(items):
-        if (
-            not isinstance(item, list)
-            or len(item) != 2
-            or not isinstance(item[0], str)
-            or not isinstance(item[1], int | float)
-            or isinstance(item[1], bool)
-            or not 0 < item[1] < math.inf
-            or (i < counter.cap and item[1] > previous)
-            or item[0] in counter.value
-        ):
-            raise ModelFormatError(f"user state field {field!r} entry {i} is malformed")
-        if i < counter.cap:
-            previous = item[1]
-            counter.order.append(item[0])
-        elif item[1] > previous:
-            raise ModelFormatError(f"user state field {field!r} entry {i} outranks the head")
-        counter.value[item[0]] = float(item[1])
-        counter.total += float(item[1])
-    return counter
-
-
-def user_state_from_dict(data: dict[str, Any]) -> UserState:
-    state = UserState()
-    history = data.get("history")
-    if not isinstance(history, list) or not all(isinstance(c, str) for c in history):
-        raise ModelFormatError("user state field 'history' must be a list of command ids")
-    if len(history) > MAX_ORDER:
-        raise ModelFormatError(f"user state field 'history' is longer than {MAX_ORDER}")
-    state.history.extend(history)
-    state.order0 = _ranked(data.get("counts"), "counts")
-    state.frecency = _ranked(data.get("frecency"), "frecency")
-    weight = data.get("frecency_weight")
-    if not isinstance(weight, int | float) or isinstance(weight, bool) or not weight > 0:
-        raise ModelFormatError("user state field 'frecency_weight' must be a positive number")
-    state.frecency_weight = float(weight)
-    state.last_seen = _counter(data.get("last_seen"), "last_seen", integer=True)
-    clock = data.get("clock")
-    if type(clock) is not int or clock < 0:
-        raise ModelFormatError("user state field 'clock' must be a non-negative integer")
-    state.clock = clock
-    contexts = data.get("contexts")
-    if not isinstance(contexts, list):
-        raise ModelFormatError("user state field 'contexts' must be a list")
-    for i, item in enumerate(contexts):
-        if (
-            not isinstance(item, list)
-            or len(item) != 2
-            or not isinstance(item[0], list)
-            or not 1 <= len(item[0]) <= MAX_ORDER
-            or not all(isinstance(c, str) for c in item[0])
-        ):
-            raise ModelFormatError(f"user state field 'contexts' entry {i} is malformed")
-        row = _counter(item[1], f"contexts[{i}]", integer=True)
-        if not row or 0 in row.values():
-            raise ModelFormatError(f"user state field 'contexts' entry {i} has no counts")
-        state.contexts[tuple(item[0])] = row
-        state.context_totals[tuple(item[0])] = sum(row.values())
-    ctx_counts = data.get("context_counts")
-    if not isinstance(ctx_counts, dict):
-        raise ModelFormatError("user state field 'context_counts' must be an object")
-    for item, row in ctx_counts.items():
-        state.context_counts[str(item)] = _counter(row, f"context_counts[{item}]", integer=True)
-    return state
-
-
-def save_user_state(
-    *, session: Session, predictor: LearnedPredictor, user_id: str, key: bytes | None = None
-) -> bool:
-    """Store what ``predictor`` learned about ``user_id``; False if it knows nothing."""
-    state = predictor.users_.get(user_id)
-    if state is None:
-        return False
-    payload = dumps(
-        KIND_USER_STATE,
-        {
-            "user_id": user_id,
-            "state": user_state_to_dict(state),
-            "counts": predictor.user_counts_.get(user_id, {}),
-        },
-        key=key,
+    version = newest + 1
+    session.add(
+        PopulationArtifact(
+            version=version,
+            payload=population_to_text(population, scorer, key=key),
+            through_seq=through_seq,
+            erasure_mark=erasure_mark,
+            events=events,
+        )
     )
-    record = session.get(UserModelState, (user_id, predictor.name))
-    if record is None:
-        record = UserModelState(user_id=user_id, model_name=predictor.name, payload=payload)
-    else:
-        record.payload = payload
-        record.updated_at = time.time()
-    session.add(record)
+    try:
+        session.commit()
+    except IntegrityError:  # another worker took this version number first
+        session.rollback()
+        return None
+    old = select(PopulationArtifact.version).where(
+        PopulationArtifact.version <= version - KEEP_VERSIONS
+    )
+    for stale in session.exec(old).all():
+        session.delete(session.get(PopulationArtifact, stale))
     session.commit()
-    return True
-
-
-def load_user_state(
-    *, session: Session, predictor: LearnedPredictor, user_id: str, key: bytes | None = None
-) -> bool:
-    """Restore a stored user into ``predictor`` (replacing what it had); False if none."""
-    record = session.get(UserModelState, (user_id, predictor.name))
-    if record is None:
-        return False
-    data = loads(record.payload, kind=KIND_USER_STATE, key=key)
-    if data.get("user_id") != user_id:
-        raise ModelFormatError("user state field 'user_id' does not match the row")
-    state_data = data.get("state")
-    if not isinstance(state_data, dict):
-        raise ModelFormatError("user state field 'state' must be an object")
-    state = user_state_from_dict(state_data)
-    counts = _counter(data.get("counts"), "counts", integer=True)
-    predictor.forget(user_id)
-    predictor.users_[user_id] = state
-    predictor.user_counts_[user_id] = dict(counts)
-    for command, n in counts.items():
-        predictor.popular_.add(command, float(n))
-    return True
-
-
-def delete_user_state(*, session: Session, user_id: str) -> int:
-    """Erase every stored model state of ``user_id``; returns rows deleted."""
-    rows = session.exec(select(UserModelState).where(UserModelState.user_id == user_id)).all()
-    for row in rows:
-        session.delete(row)
-    session.commit()
-    return len(rows)
+    return version

@@ -5,19 +5,27 @@
 the machine's events into stored usage events (dismissals also count as feedback in the
 profile) and renders what should be on screen as ``PanelView``s.
 
+Nothing about a session lives in this object: every call loads the session's record from a
+``PanelStore`` under that store's per-session lock, applies the change and saves the record
+back, so any backend worker (sharing a ``RedisPanelStore``) can serve any request of a
+session and concurrent requests of one session cannot overwrite each other.
+
 It reaches the rest of the engine only through the callables it is given, so the facade can
-swap its predictor or reset its metrics without telling it. Not thread-safe on its own: the
-facade calls it while holding its lock.
+swap its predictor or reset its metrics without telling it. Those callables run outside the
+session lock (a slow event store must not hold a session up); serialising the profile update
+a dismissal makes is the facade's job, as it is for every other profile change.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from personalization import profile as controls
+from personalization.engine.panel_store import MemoryPanelStore, PanelStore
 from personalization.panels import TaskPanels
 from personalization.profile import UserProfile
 from personalization.registry import Registry
@@ -26,7 +34,13 @@ from personalization.views import PanelView, StepView
 
 ACTIONS = frozenset({"open", "close", "dismiss", "pin", "unpin", "reopen", "interact", "dissolve"})
 
-Key = tuple[str, str]  # (user id, session id)
+
+@dataclass(slots=True)
+class _Session:
+    """One session's state while a call works on it."""
+
+    panels: TaskPanels
+    steps: dict[str, set[str]]  # task id -> step refs the person already ran
 
 
 class PanelSessions:
@@ -42,6 +56,7 @@ class PanelSessions:
         predict: Callable[[str], list[Prediction]],
         append: Callable[[list[dict[str, Any]]], object],
         count: Callable[[Event], None],
+        store: PanelStore | None = None,
     ) -> None:
         self.registry = registry
         self._clock = clock
@@ -50,43 +65,91 @@ class PanelSessions:
         self._predict = predict
         self._append = append
         self._count = count
-        self._panels: dict[Key, TaskPanels] = {}
-        self._steps_seen: dict[Key, dict[str, set[str]]] = {}
+        self.store: PanelStore = store if store is not None else MemoryPanelStore()
 
     def reset(self, registry: Registry) -> None:
-        """A new registry version: open panels may name tasks that no longer exist."""
+        """A new registry version. Stored sessions are not cleared (with Redis that would be
+        every person's); panels naming tasks the new version lacks are dropped as each
+        session is next loaded."""
         self.registry = registry
-        self._panels.clear()
-        self._steps_seen.clear()
 
     def forget(self, user_id: str) -> None:
         """Drop every session of ``user_id`` (erasure, reset)."""
-        for key in [k for k in self._panels if k[0] == user_id]:
-            del self._panels[key]
-            self._steps_seen.pop(key, None)
+        self.store.delete_user(user_id)
 
     def advance(self, user_id: str, session_id: str, command: str) -> None:
         """The person ran ``command``: tick off steps, close finished tasks, offer new ones."""
-        panels = self._panels_for(user_id, session_id)
-        steps = self._steps_seen.setdefault((user_id, session_id), defaultdict(set))
-        for panel in panels.visible():
-            task = self.registry.task(panel.task_id)
-            if any(s.ref == command for s in task.steps):
-                steps[panel.task_id].add(command)
-        events = panels.observe(command)
-        offered = panels.consider(command=command, predictions=self._predict(user_id))
-        for event in offered:
-            task = self.registry.task(event.context.task_id or "")
-            steps[task.id] = {command} if any(s.ref == command for s in task.steps) else set()
-            if task.trigger.command == command:  # the person started the task: show it now
-                offered = [*offered, *panels.open(task.id)]
-        events += offered
+        predictions = self._predict(user_id)
+        with self._session(user_id, session_id) as session:
+            panels, steps = session.panels, session.steps
+            registry = panels.registry
+            for panel in panels.visible():
+                task = registry.task(panel.task_id)
+                if any(s.ref == command for s in task.steps):
+                    steps.setdefault(panel.task_id, set()).add(command)
+            events = panels.observe(command)
+            offered = panels.consider(command=command, predictions=predictions)
+            for event in offered:
+                task = registry.task(event.context.task_id or "")
+                steps[task.id] = {command} if any(s.ref == command for s in task.steps) else set()
+                if task.trigger.command == command:  # the person started the task: show it now
+                    offered = [*offered, *panels.open(task.id)]
+            events += offered
         self._store(user_id, session_id, events)
 
     def views(self, user_id: str, session_id: str) -> list[PanelView]:
-        panels = self._panels_for(user_id, session_id)
-        seen = self._steps_seen.get((user_id, session_id), {})
-        registry = self.registry
+        with self._session(user_id, session_id) as session:
+            return self._views(session)
+
+    def act(self, user_id: str, task_id: str, action: str, session_id: str) -> list[PanelView]:
+        """Apply a person's ``action`` on a panel; raises ``ValueError`` for an unknown action
+        and the registry's error for an unknown task."""
+        if action not in ACTIONS:
+            raise ValueError(f"action must be one of {sorted(ACTIONS)}, got {action!r}")
+        self.registry.task(task_id)
+        with self._session(user_id, session_id) as session:
+            events = getattr(session.panels, action)(task_id)
+            views = self._views(session)
+        self._store(user_id, session_id, events)
+        return views
+
+    def tick(self, user_id: str, session_id: str) -> list[PanelView]:
+        """Apply idle timeouts and dissolve finished panels."""
+        with self._session(user_id, session_id) as session:
+            events = session.panels.tick()
+            views = self._views(session)
+        self._store(user_id, session_id, events)
+        return views
+
+    @contextmanager
+    def _session(self, user_id: str, session_id: str) -> Iterator[_Session]:
+        """Load, let the caller change, save only if changed; all under the session's lock,
+        so another worker's change to the same session is never lost. Nothing is saved when
+        the caller raises (a refused transition leaves the record as it was)."""
+        registry = self.registry  # one version for the whole call, even if reset meanwhile
+        with self.store.locked(user_id, session_id):
+            record = self.store.load(user_id, session_id)
+            if record is None:
+                panels = TaskPanels(
+                    registry=registry,
+                    user_id=user_id,
+                    session_id=session_id,
+                    clock=self._clock,
+                    dismissals=self._profile(user_id).dismissals,
+                )
+                session = _Session(panels, {})
+                before = _record(session)
+            else:
+                before = record
+                session = _load(_known_tasks(record, registry), registry, self._clock)
+            yield session
+            after = _record(session)
+            if after != before:
+                self.store.save(user_id, session_id, after)
+
+    def _views(self, session: _Session) -> list[PanelView]:
+        panels, seen = session.panels, session.steps
+        registry = panels.registry
         views = []
         for panel in panels.visible():
             task = registry.task(panel.task_id)
@@ -119,35 +182,6 @@ class PanelSessions:
             )
         return views
 
-    def act(self, user_id: str, task_id: str, action: str, session_id: str) -> list[PanelView]:
-        """Apply a person's ``action`` on a panel; raises ``ValueError`` for an unknown action
-        and the registry's error for an unknown task."""
-        if action not in ACTIONS:
-            raise ValueError(f"action must be one of {sorted(ACTIONS)}, got {action!r}")
-        self.registry.task(task_id)
-        events = getattr(self._panels_for(user_id, session_id), action)(task_id)
-        self._store(user_id, session_id, events)
-        return self.views(user_id, session_id)
-
-    def tick(self, user_id: str, session_id: str) -> list[PanelView]:
-        """Apply idle timeouts and dissolve finished panels."""
-        self._store(user_id, session_id, self._panels_for(user_id, session_id).tick())
-        return self.views(user_id, session_id)
-
-    def _panels_for(self, user_id: str, session_id: str) -> TaskPanels:
-        key = (user_id, session_id)
-        panels = self._panels.get(key)
-        if panels is None:
-            panels = TaskPanels(
-                registry=self.registry,
-                user_id=user_id,
-                session_id=session_id,
-                clock=self._clock,
-                dismissals=self._profile(user_id).dismissals,
-            )
-            self._panels[key] = panels
-        return panels
-
     def _store(self, user_id: str, session_id: str, events: Sequence[Event]) -> None:
         """Count and store the machine's events; a dismissal is also feedback that makes
         the task less likely to be offered again."""
@@ -172,3 +206,31 @@ class PanelSessions:
             self._save_profile(prof)
         if rows and prof.recording:
             self._append(rows)
+
+
+def _record(session: _Session) -> dict[str, Any]:
+    """The JSON-able record of a session (steps as sorted lists, so equal states compare
+    equal and a call that changed nothing writes nothing)."""
+    steps = {task_id: sorted(refs) for task_id, refs in session.steps.items()}
+    return {"panels": session.panels.to_dict(), "steps": steps}
+
+
+def _load(record: dict[str, Any], registry: Registry, clock: Callable[[], float]) -> _Session:
+    panels = TaskPanels.from_dict(record["panels"], registry=registry, clock=clock)
+    return _Session(panels, {task_id: set(refs) for task_id, refs in record["steps"].items()})
+
+
+def _known_tasks(record: dict[str, Any], registry: Registry) -> dict[str, Any]:
+    """``record`` without what names tasks the registry no longer has: the state machine
+    looks every panel's task up and would fail on each later call of that session. The
+    person's dismissal counts stay (they are feedback, and harmless)."""
+    known = {task.id for task in registry.tasks}
+    data = record["panels"]
+    panels = {
+        **data,
+        "panels": [p for p in data.get("panels", []) if p["task_id"] in known],
+        "offers": {k: v for k, v in data.get("offers", {}).items() if k in known},
+        "ended_at": {k: v for k, v in data.get("ended_at", {}).items() if k in known},
+    }
+    steps = {k: v for k, v in record["steps"].items() if k in known}
+    return {"panels": panels, "steps": steps}

@@ -42,6 +42,10 @@ class UserProfile:
     last_used: dict[str, float] = field(default_factory=dict)  # command -> time (s)
     last_command: str | None = None
     first_seen: float | None = None
+    # learning epoch: a reset or retention purge starts a new one, and learning restarts
+    # after event ``reset_seq`` (a reset keeps older events to export, teaching nothing)
+    model_epoch: str = ""
+    reset_seq: int = 0
 
     def pinned_in(self, region: str) -> tuple[str, ...]:
         return self.pins.get(region, ())
@@ -62,6 +66,8 @@ class UserProfile:
             "last_used": dict(self.last_used),
             "last_command": self.last_command,
             "first_seen": self.first_seen,
+            "model_epoch": self.model_epoch,
+            "reset_seq": self.reset_seq,
         }
 
     @classmethod
@@ -79,6 +85,8 @@ class UserProfile:
                 last_used={k: float(v) for k, v in data.get("last_used", {}).items()},
                 last_command=data.get("last_command"),
                 first_seen=data.get("first_seen"),
+                model_epoch=str(data.get("model_epoch", "")),
+                reset_seq=int(data.get("reset_seq", 0)),
             )
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise ValueError(f"invalid profile data: {exc!r}") from exc
@@ -164,6 +172,8 @@ def reset(profile: UserProfile) -> UserProfile:
         level=profile.level,
         recording=profile.recording,
         retention_days=profile.retention_days,
+        model_epoch=profile.model_epoch,
+        reset_seq=profile.reset_seq,
     )
 
 

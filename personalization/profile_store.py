@@ -24,6 +24,8 @@ class UserProfileRow(SQLModel, table=True):
 
     user_id: str = Field(primary_key=True, max_length=128)
     data: str = Field(sa_type=Text)
+    # a column as well as in ``data``: scheduled retention selects people by it
+    retention_days: int = Field(default=365, index=True)
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -54,8 +56,18 @@ def save_profile(*, session: Session, profile: UserProfile) -> None:
         row = UserProfileRow(user_id=profile.user_id, data=data)
     else:
         row.data, row.updated_at = data, datetime.now(UTC)
+    row.retention_days = profile.retention_days
     session.add(row)
     session.commit()
+
+
+def load_profiles(*, session: Session, user_ids: list[str]) -> dict[str, UserProfile]:
+    """Stored profiles of many people in one query (fresh defaults for the others)."""
+    found = {}
+    if user_ids:
+        stmt = select(UserProfileRow).where(col(UserProfileRow.user_id).in_(user_ids))
+        found = {r.user_id: UserProfile.from_dict(json.loads(r.data)) for r in session.exec(stmt)}
+    return {u: found.get(u) or UserProfile(user_id=u) for u in user_ids}
 
 
 def load_layout(*, session: Session, user_id: str, region: str) -> Layout | None:

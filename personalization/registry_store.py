@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import Text
+from sqlalchemy import Text, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from personalization.registry import Registry, RegistryError, validate
@@ -109,3 +109,15 @@ def history(*, session: Session) -> list[RegistryVersionInfo]:
         )
         for r in rows
     ]
+
+
+def latest_version(*, session: Session) -> int:
+    """The newest version number (0: none saved yet); one index look-up, cheap to poll."""
+    return int(session.exec(select(func.max(RegistryVersion.version))).one() or 0)
+
+
+def has_checksum(*, session: Session, digest: str) -> bool:
+    """Whether any version ever stored this content (a worker started with an older
+    registry must not write it back over a newer one)."""
+    stmt = select(RegistryVersion.version).where(RegistryVersion.checksum == digest).limit(1)
+    return session.exec(stmt).first() is not None

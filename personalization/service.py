@@ -2,12 +2,18 @@
 
 The Reflex widgets, the host app and the HTTP API all call this one facade, so a rule such as
 "an opted-out person's events are never stored" or "erasure also empties the model" is
-written once. The database is the source of truth (events, profiles, previous layouts,
-registry versions); the predictor and the task panels are in-memory working state rebuilt
-from it: on start-up the stored log is replayed in time order through the same
-predict-then-learn path that live traffic takes, which also fills the live metrics honestly.
+written once.
 
-Thread-safe: Reflex runs event handlers concurrently, so every mutation holds one lock.
+Stateless over shared, durable state, so any number of workers (processes, machines) can
+serve anyone: the event log, profiles, previous layouts, registry versions, population
+artifacts, per-user model checkpoints and metric counters live in the database; task-panel
+sessions in Redis when one is configured. Start-up reads the newest registry and population
+artifact and nothing else. A person's model is loaded on demand into a bounded cache, and
+every use replays the person's events that the cached copy lacks (by arrival sequence), so a
+prediction reflects every acknowledged event, whichever worker stored it. See
+``docs/architecture.md``.
+
+Thread-safe: Reflex runs event handlers concurrently, so learning holds one lock per process.
 """
 
 from __future__ import annotations
@@ -18,31 +24,31 @@ import sys
 import threading
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
 
-from personalization import model_store, registry_store
+from personalization import model_store, profile_store, registry_store
 from personalization import profile as controls
 from personalization.db import make_engine
-from personalization.insights import FLUSH_EVERY_S, load_found, save_found, usage_series
+from personalization.engine import counters, leases, retention, user_records
+from personalization.engine.panel_store import panel_store_from_env
+from personalization.engine.state_cache import StateCache
+from personalization.engine.user_records import UserRecord
+from personalization.insights import usage_series
 from personalization.layout import Layout, decide_layout
-from personalization.live_metrics import LiveMetrics
+from personalization.live_metrics import LiveMetrics, readout
 from personalization.palette import palette_entries
 from personalization.panel_sessions import PanelSessions
 from personalization.predict import DEFAULT_SCORER, default_predictor
 from personalization.predict.learned import Scorer
 from personalization.predict.population import PopulationModel
 from personalization.profile import Level, UserProfile
-from personalization.profile_cache import ProfileCache
-from personalization.recording import accepted_event, merge, refusals
+from personalization.recording import merge, refusals
 from personalization.registry import ApplyOn, Registry, example_registry
-from personalization.service_tables import load_resets, save_reset
 from personalization.shown_layouts import ShownLayouts
 from personalization.store import AppendResult, EventStore
 from personalization.training import PopulationTrainer
@@ -51,6 +57,9 @@ from personalization.views import PaletteEntry, PanelView
 
 DEFAULT_CONTROL_PERCENT = 10
 MIN_EVENTS_FOR_SCORER = 20_000
+SYNC_INTERVAL_S = float(os.environ.get("ADAPTIVE_SYNC_INTERVAL_S", "1.0"))
+METRICS_FLUSH_S = float(os.environ.get("ADAPTIVE_METRICS_FLUSH_S", "2.0"))
+CHECKPOINT_EVERY = int(os.environ.get("ADAPTIVE_CHECKPOINT_EVERY", "16"))
 
 
 def _new_id() -> str:
@@ -67,7 +76,8 @@ class Personalizer:
         registry: Registry | None = None,
         clock: Callable[[], float] = time.time,
         control_percent: int | None = None,
-        warm_up: bool = True,
+        cache_users: int | None = None,
+        panel_store: Any | None = None,
     ) -> None:
         self.engine = make_engine(url)
         self.store = EventStore(engine=self.engine)
@@ -79,39 +89,52 @@ class Personalizer:
         if not 0 <= control_percent <= 100:
             raise ValueError(f"control_percent must be within 0..100, got {control_percent}")
         self.control_percent = control_percent
+        self.worker = leases.worker_id()
         self._lock = threading.RLock()
+        self._registry = self._initial_registry(registry)
+        self.metrics = LiveMetrics()
+        self._flushed_at = time.monotonic()
+        self._synced_at = time.monotonic()
+        self._cache = StateCache(cache_users)
+        self._layouts = ShownLayouts(engine=self.engine)
+        self._panel_sessions = PanelSessions(
+            registry=self._registry,
+            clock=clock,
+            profile=self._choices,
+            save_profile=self._save_choices,
+            predict=self._rank_cached,
+            append=self.store.append,
+            count=self._count_panel_event,
+            store=panel_store if panel_store is not None else panel_store_from_env(),
+        )
+        self._predictor = default_predictor(commands=self._registry.command_meta())
+        self._artifact: model_store.Artifact | None = None
+        self._scorer: Scorer | None = None
+        self._load_artifact()
+        self.trainer = PopulationTrainer(
+            store=self.store,
+            commands=self._registry.command_meta(),
+            on_trained=self._publish_trained,
+        )
+        self._jobs: threading.Thread | None = None
+        self._stop_jobs = threading.Event()
+
+    def _initial_registry(self, registry: Registry | None) -> Registry:
+        """The newest stored registry. One given in code is stored only when its content was
+        never stored before: a worker started from older code must not write its registry
+        back over a designer's newer version."""
         with Session(self.engine) as session:
             saved = registry_store.latest(session=session)
-            if saved is None or (registry is not None and _content(registry) != _content(saved)):
+            if saved is None or (
+                registry is not None
+                and not registry_store.has_checksum(
+                    session=session, digest=registry_store.checksum(registry)
+                )
+            ):
                 registry_store.save(session=session, registry=registry or example_registry())
                 saved = registry_store.latest(session=session)
         assert saved is not None
-        self._registry = saved
-        self.metrics = LiveMetrics()
-        self._events_seen: dict[str, int] = defaultdict(int)
-        # Write-through caches: the database stays the truth, requests skip the reads.
-        self._profiles = ProfileCache(engine=self.engine)
-        self._layouts = ShownLayouts(engine=self.engine)
-        self._panel_sessions = PanelSessions(
-            registry=saved,
-            clock=clock,
-            profile=self.profile,
-            save_profile=self._profiles.save,
-            predict=lambda user_id: self._predictor.rank(user_id, None, k=10),
-            append=self.store.append,
-            count=self._count_panel_event,
-        )
-        self._found_flushed = 0.0
-        self._predictor = default_predictor(commands=saved.command_meta())
-        self._scorer: Scorer | None = self._saved_scorer()
-        self._training_events = 0
-        self.trainer = PopulationTrainer(
-            load_sequences=self._training_sequences,
-            commands=saved.command_meta(),
-            on_swap=self._swap_population,
-        )
-        if warm_up:
-            self.rebuild()
+        return saved
 
     # ------------------------------------------------------------------ registry
 
@@ -121,49 +144,85 @@ class Personalizer:
 
     def save_registry(self, registry: Registry | Mapping[str, Any] | str, *, note: str = "") -> int:
         """Validate and store a new registry version; end users get it on their next layout
-        update. Raises ``RegistryError`` listing every bad field."""
+        update (other workers within ``SYNC_INTERVAL_S``). Raises ``RegistryError`` listing
+        every bad field. Reads no events: people's models do not depend on the registry."""
         if isinstance(registry, str):
             registry = Registry.from_json(registry)
         elif not isinstance(registry, Registry):
             registry = Registry.from_dict(registry)
-        with self._lock, Session(self.engine) as session:
+        with Session(self.engine) as session:
             version = registry_store.save(session=session, registry=registry, note=note)
-            self._registry = registry_store.get(session=session, version=version)
-            self._predictor = default_predictor(commands=self._registry.command_meta())
-            self.trainer.commands = tuple(self._registry.command_meta())
-            self._panel_sessions.reset(self._registry)
-        self.rebuild()
+            new = registry_store.get(session=session, version=version)
+        with self._lock:
+            self._use_registry(new)
         return version
+
+    def _use_registry(self, registry: Registry) -> None:
+        self._registry = registry
+        commands = registry.command_meta()
+        population = self._artifact.population if self._artifact is not None else None
+        self._predictor = default_predictor(
+            commands=commands, population=population, scorer=self._scorer
+        )
+        self.trainer.commands = tuple(commands)
+        self._panel_sessions.reset(registry)
 
     def registry_history(self) -> list[registry_store.RegistryVersionInfo]:
         with Session(self.engine) as session:
             return registry_store.history(session=session)
 
-    # ------------------------------------------------------------------ learning state
-
-    def rebuild(self) -> None:
-        """Replay the stored log in time order: population prior, per-user models, metrics."""
+    def sync(self, *, force: bool = False) -> None:
+        """Follow what other workers published: a newer registry version or population
+        artifact. Two cheap look-ups, at most every ``SYNC_INTERVAL_S``."""
+        now = time.monotonic()
+        if not force and now - self._synced_at < SYNC_INTERVAL_S:
+            return
+        self._synced_at = now
+        with Session(self.engine) as session:
+            registry_version = registry_store.latest_version(session=session)
+            artifact_version = model_store.latest_version(session=session)
+            new_registry = (
+                registry_store.get(session=session, version=registry_version)
+                if registry_version != self._registry.version
+                else None
+            )
         with self._lock:
-            self._predictor = default_predictor(commands=self._registry.command_meta())
-            self.metrics = LiveMetrics()
-            self._events_seen = defaultdict(int)
-            self._profiles.clear_usage()
-            by_user: dict[str, list[Event]] = defaultdict(list)
-            for event in self._learnable_events(others=self._count_panel_event):
-                by_user[event.user_id].append(event)
-                self._learn(event)
-            if by_user:
-                population = PopulationModel().fit(by_user.values())
-                self._predictor.set_population(population, self._scorer)
-            with Session(self.engine) as session:
-                self.metrics.found.update(load_found(session=session))
-            self._found_flushed = self.clock()
+            if new_registry is not None:
+                self._use_registry(new_registry)
+            current = self._artifact.version if self._artifact is not None else 0
+            if artifact_version != current:
+                self._load_artifact()
 
-    # ------------------------------------------------------------------ population training
+    # ------------------------------------------------------------------ population artifact
+
+    def _load_artifact(self) -> None:
+        """Serve the newest published population version (its scorer too, once it learned
+        from enough events; the shipped scorer until then)."""
+        with Session(self.engine) as session:
+            try:
+                artifact = model_store.load_population(session=session)
+            except model_store.ModelFormatError as exc:
+                print(f"warning: ignoring stored population model: {exc}", file=sys.stderr)
+                artifact = None
+        with self._lock:
+            self._artifact = artifact
+            if artifact is None:
+                self._scorer = None
+                self._predictor.set_population(None, None)
+                return
+            scorer = artifact.scorer
+            self._scorer = scorer
+            self._predictor.set_population(artifact.population, scorer)
+
+    @property
+    def population_version(self) -> int:
+        """The population artifact this worker serves (0: none published yet)."""
+        return self._artifact.version if self._artifact is not None else 0
 
     def retrain_population(self) -> Future[Any]:
         """Rebuild the population prior and its scorer in the background from everyone's
-        stored events; requests go on meanwhile and see the new model in one swap."""
+        stored events (streamed); requests go on meanwhile and see the new model in one
+        swap. Publishing makes every other worker switch to it too."""
         return self.trainer.retrain_now()
 
     def training_status(self) -> dict[str, Any]:
@@ -174,65 +233,156 @@ class Personalizer:
             "runs": self.trainer.runs,
             "finished_at": self.trainer.finished_at,
             "error": None if error is None else f"{type(error).__name__}: {error}",
+            "version": self.population_version,
         }
 
-    def _training_sequences(self) -> list[list[Event]]:
-        by_user: dict[str, list[Event]] = defaultdict(list)
-        for event in self._learnable_events():
-            by_user[event.user_id].append(event)
-        self._training_events = sum(len(v) for v in by_user.values())
-        return list(by_user.values())
+    def _publish_trained(
+        self,
+        population: PopulationModel,
+        scorer: Scorer,
+        *,
+        through_seq: int,
+        erasure_mark: int,
+        events: int,
+    ) -> bool:
+        """Publish a finished training run, unless a person was erased while it read the log
+        (their events may be in it): then it is dropped and the next run starts over.
 
-    def _swap_population(self, population: PopulationModel, scorer: Scorer) -> None:
-        """Take the new counts always; take the new scorer only when it learned from enough
-        events: a logistic scorer fitted to a few hundred events is confidently wrong
-        (0.99 on a guess), while the shipped one was trained on 250,000 real events."""
-        if self._training_events < MIN_EVENTS_FOR_SCORER:
+        A scorer trained on few events is replaced by the current one: a logistic scorer
+        fitted to a few hundred events is confidently wrong (0.99 on a guess), while the
+        shipped one was trained on 250,000 real events."""
+        if events < MIN_EVENTS_FOR_SCORER:
             scorer = self._scorer or DEFAULT_SCORER
+        with self.engine.connect() as conn:
+            if int(counters.value(conn, counters.ERASURES)) != erasure_mark:
+                return False
+        with Session(self.engine) as session:
+            version = model_store.publish_population(
+                session=session,
+                population=population,
+                scorer=scorer,
+                through_seq=through_seq,
+                erasure_mark=erasure_mark,
+                events=events,
+            )
+        if version is None:
+            return False
+        self._load_artifact()
+        return True
+
+    # ------------------------------------------------------------------ people's models
+
+    def _records(
+        self,
+        profiles: Mapping[str, UserProfile],
+        *,
+        score: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+        own: Callable[[str, Event], None] | None = None,
+    ) -> dict[str, UserRecord]:
+        """Each person's record brought up to date with the log: from the cache or their
+        checkpoint, then the events after it replayed in arrival order. Events whose
+        ``(user, client_event_id)`` is in ``score`` (this call stored them) are scored for
+        the live metrics before being learned and handed to ``own``; others' events are
+        learned silently, so a metric counts each event once whichever worker learns it.
+        Call with the lock held."""
+        records: dict[str, UserRecord] = {}
+        missing: list[str] = []
+        for user, prof in profiles.items():
+            cached = self._cache.get(user)
+            if cached is not None and cached.epoch == prof.model_epoch:
+                records[user] = cached
+            else:
+                missing.append(user)
+        with self.engine.connect() as conn:
+            stored = user_records.fetch(conn, missing)
+            for user in missing:
+                prof = profiles[user]
+                record = None
+                row = stored.get(user)
+                if row is not None and row[0] == prof.model_epoch:
+                    try:
+                        record = user_records.load_record(row[2], user_id=user)
+                        record.stored_seq = record.seq
+                    except model_store.ModelFormatError as exc:
+                        print(f"warning: rebuilding {user}'s model: {exc}", file=sys.stderr)
+                if record is None:
+                    record = UserRecord(user_id=user, epoch=prof.model_epoch)
+                records[user] = record
+            after = {
+                user: (r.seq if r.seq > 0 else profiles[user].reset_seq + 1)
+                for user, r in records.items()
+            }
+            tails = self.store.tails(conn, after)
+            stale = [
+                user
+                for user, r in records.items()
+                if r.seq > 0 and (not tails[user] or tails[user][0][0] != r.seq)
+            ]
+            if stale:  # the last event a copy learned is gone (erased, expired): rebuild
+                for user in stale:
+                    records[user] = UserRecord(user_id=user, epoch=profiles[user].model_epoch)
+                    records[user].stored_seq = -2  # force a checkpoint over the stale one
+                fresh = self.store.tails(conn, {u: profiles[u].reset_seq + 1 for u in stale})
+                tails.update(fresh)
+        for user, record in records.items():
+            rows = tails[user]
+            if rows and rows[0][0] == record.seq:
+                rows = rows[1:]
+            if rows:
+                self._replay(record, rows, score=score, own=own)
+            self._cache.put(record)
+        return records
+
+    def _replay(
+        self,
+        record: UserRecord,
+        rows: Sequence[tuple[int, str, Event]],
+        *,
+        score: set[tuple[str, str]] | frozenset[tuple[str, str]],
+        own: Callable[[str, Event], None] | None,
+    ) -> None:
+        predictor = self._predictor
+        state = record.state
+        user = record.user_id
+        for seq, cid, event in rows:
+            mine = (user, cid) in score
+            if event.kind is EventKind.INVOKE:
+                if mine:
+                    predictions = predictor.rank_state(state, event.context, 10)
+                    self.metrics.prediction(predictions, event.command, events_before=state.clock)
+                state.learn(event.command, event.context)
+                record.usage.record(event.command, event.timestamp or 0.0)
+            elif mine:
+                self._count_panel_event(event)
+            record.seq = seq
+            if mine and own is not None:
+                own(user, event)
+
+    def _checkpoint(self, records: Iterable[UserRecord], *, every: int) -> None:
+        """Store records that advanced by ``every`` events or more since their last store."""
+        due = [r for r in records if r.seq != r.stored_seq and r.seq - r.stored_seq >= every]
+        if not due:
+            return
+        with self.engine.begin() as conn:
+            user_records.store(conn, due, now=self.clock())
+        for r in due:
+            r.stored_seq = r.seq
+
+    def _current(self, user_id: str, prof: UserProfile | None = None) -> UserRecord:
+        prof = prof if prof is not None else self._choices(user_id)
         with self._lock:
-            self._scorer = scorer
-            self._predictor.set_population(population, scorer)
-        with Session(self.engine) as session:
-            model_store.save_population(session=session, population=population, scorer=scorer)
+            record = self._records({user_id: prof})[user_id]
+            self._checkpoint([record], every=CHECKPOINT_EVERY)
+        return record
 
-    def _saved_scorer(self) -> Scorer | None:
-        """The last trained scorer, if one was stored and passes its integrity check."""
-        with Session(self.engine) as session:
-            try:
-                saved = model_store.load_population(session=session)
-            except model_store.ModelFormatError as exc:
-                print(f"warning: ignoring stored population model: {exc}", file=sys.stderr)
-                return None
-        return saved[1] if saved is not None else None
-
-    def _learn(self, event: Event) -> None:
-        """Score the prediction made before this event, then learn it (progressive)."""
-        user = event.user_id
-        seen = self._events_seen[user]
-        predictions = self._predictor.rank(user, event.context, k=10)
-        self.metrics.prediction(predictions, event.command, events_before=seen)
-        self._predictor.partial_fit(event)
-        self._events_seen[user] = seen + 1
-        self._profiles.record_use(event)
+    def _rank_cached(self, user_id: str) -> list[Prediction]:
+        """Predictions from the record the current call just brought up to date."""
+        record = self._cache.get(user_id)
+        return self._predictor.rank_state(record.state if record else None, None, 10)
 
     def _count_panel_event(self, event: Event) -> None:
         if event.kind.value.startswith("panel_"):
             self.metrics.panel_event(event.kind.value)
-
-    def _learnable_events(
-        self, *, others: Callable[[Event], None] | None = None
-    ) -> Iterator[Event]:
-        """The stored invocations the model may learn from, in time order. A person's reset
-        keeps older events in their history (to export or delete) but out of learning; events
-        of other kinds go to ``others`` in the same pass, so the log is read once."""
-        with Session(self.engine) as session:
-            resets = load_resets(session=session)
-        for event in self.store.iter_events():
-            if event.kind is not EventKind.INVOKE:
-                if others is not None:
-                    others(event)
-            elif (event.timestamp or 0.0) >= resets.get(event.user_id, float("-inf")):
-                yield event
 
     # ------------------------------------------------------------------ recording
 
@@ -241,16 +391,49 @@ class Personalizer:
 
         An event naming another user, or any event of an opted-out person, is rejected
         without being stored; the rest of the batch goes on as usual."""
-        batch = [{**dict(e), "user_id": e.get("user_id", user_id)} for e in events]
-        refused = refusals(batch, user_id=user_id, recording=self.profile(user_id).recording)
-        own = [i for i in range(len(batch)) if i not in refused]
-        with self._lock:
-            stored = self.store.append([batch[i] for i in own]) if own else None
-            if stored is not None:
-                for pos, code in enumerate(stored.codes):
+        return self.record_many({user_id: events}, checkpoint_every=CHECKPOINT_EVERY)[user_id]
+
+    def record_many(
+        self,
+        batches: Mapping[str, Sequence[Mapping[str, Any]]],
+        *,
+        checkpoint_every: int = 1,
+    ) -> dict[str, AppendResult]:
+        """``record`` for many people at once (bulk ingest): one append, one read of their
+        profiles and logs, one learning pass and one checkpoint per person per batch."""
+        self.sync()
+        profiles = self._choices_many(list(batches))
+        plans = []
+        to_store: list[dict[str, Any]] = []
+        for user, events in batches.items():
+            batch = [{**dict(e), "user_id": e.get("user_id", user)} for e in events]
+            refused = refusals(batch, user_id=user, recording=profiles[user].recording)
+            own = [i for i in range(len(batch)) if i not in refused]
+            plans.append((user, batch, own, refused, len(to_store)))
+            to_store.extend(batch[i] for i in own)
+        stored = self.store.append(to_store) if to_store else None
+        results: dict[str, AppendResult] = {}
+        accepted: dict[tuple[str, str], Mapping[str, Any]] = {}
+        for user, batch, own, refused, offset in plans:
+            part = None
+            if stored is not None and own:
+                part = _slice(stored, offset, len(own))
+                for pos, code in enumerate(part.codes):
                     if code == "accepted":
-                        self._after_store(user_id, batch[own[pos]])
-        return merge(batch, own=own, refused=refused, stored=stored)
+                        raw = batch[own[pos]]
+                        accepted[(user, raw["client_event_id"])] = raw
+            results[user] = merge(batch, own=own, refused=refused, stored=part)
+        learners = {u: profiles[u] for u, *_ in plans if any(k[0] == u for k in accepted)}
+        if learners:
+            with self._lock:
+                records = self._records(
+                    learners,
+                    score=set(accepted),
+                    own=lambda user, ev: self._after_own(user, ev),
+                )
+                self._checkpoint(records.values(), every=checkpoint_every)
+        self._maybe_flush()
+        return results
 
     def record_command(
         self,
@@ -273,39 +456,48 @@ class Personalizer:
         event.update({k: v for k, v in context.items() if v is not None})
         return self.record(user_id, [event])
 
-    def _after_store(self, user_id: str, raw: Mapping[str, Any]) -> None:
-        event = accepted_event(user_id, raw, now=self.clock())
+    def _after_own(self, user_id: str, event: Event) -> None:
+        """What only the worker that stored an event does: the found-in-slots check and
+        the task panels of the session it came from."""
+        if event.kind is not EventKind.INVOKE:
+            return
         ctx = event.context
-        if event.kind is EventKind.INVOKE:
-            if ctx.region is not None:
-                self._check_visible(user_id, ctx.region, event.command)
-            self._learn(event)
-            self._panel_sessions.advance(user_id, ctx.session_id or "default", event.command)
-        else:
-            self._count_panel_event(event)
+        if ctx.region is not None:
+            shown = self._layouts.previous(user_id, ctx.region)
+            if shown is not None:
+                self.metrics.visible_check(
+                    control=self.in_control_group(user_id), found=event.command in shown.visible
+                )
+        self._panel_sessions.advance(user_id, ctx.session_id or "default", event.command)
 
-    def _check_visible(self, user_id: str, region: str, command: str) -> None:
-        shown = self._layouts.previous(user_id, region)
-        if shown is not None:
-            self.metrics.visible_check(
-                control=self.in_control_group(user_id), found=command in shown.visible
-            )
-            if self.clock() - self._found_flushed >= FLUSH_EVERY_S:
-                self.flush_metrics()
+    def _maybe_flush(self) -> None:
+        if time.monotonic() - self._flushed_at >= METRICS_FLUSH_S:
+            self.flush_metrics()
 
     def flush_metrics(self) -> None:
-        """Persist the found-in-slots counters (also called on shutdown by hosts)."""
-        with self._lock, Session(self.engine) as session:
-            save_found(session=session, found=self.metrics.found)
-            self._found_flushed = self.clock()
+        """Add this worker's pending metric increments to the shared counters (hosts also
+        call it on shutdown)."""
+        with self._lock:
+            deltas = self.metrics.take()
+            self._flushed_at = time.monotonic()
+        if not deltas:
+            return
+        try:
+            with self.engine.begin() as conn:
+                counters.add(conn, deltas)
+        except Exception:
+            with self._lock:
+                self.metrics.restore(deltas)
+            raise
 
     # ------------------------------------------------------------------ decisions
 
     def predictions(
         self, user_id: str, *, k: int = 10, context: Context | None = None
     ) -> list[Prediction]:
-        with self._lock:
-            return self._predictor.rank(user_id, context, k=k)
+        self.sync()
+        record = self._current(user_id)
+        return self._predictor.rank_state(record.state, context, k)
 
     def layout(
         self,
@@ -318,35 +510,38 @@ class Personalizer:
     ) -> Layout:
         """The region as this person should see it now. ``commit`` stores it as the
         previous layout that the next decision starts from (a preview passes False)."""
+        self.sync()
         region = self._registry.region(region_id)  # KeyError-like error names the region
-        prof = self.profile(user_id)
+        choices = self._choices(user_id)
+        record = self._current(user_id, choices)
+        prof = _with_usage(choices, record)
         if self.in_control_group(user_id):
             prof = replace(prof, level=Level.OFF)
-        with self._lock:
-            previous = self._layouts.previous(user_id, region.id)
-            # Nothing known about this person yet (new, erased or reset): the designer's
-            # layout, exactly. The population prior starts helping from their first command.
-            predictions = (
-                self._predictor.rank(
-                    user_id, Context(region=region.id), k=len(self._registry.commands)
-                )
-                if self._events_seen.get(user_id)
-                else []
+        previous = self._layouts.previous(user_id, region.id)
+        # Nothing known about this person yet (new, erased or reset): the designer's
+        # layout, exactly. The population prior starts helping from their first command.
+        predictions = (
+            self._predictor.rank_state(
+                record.state, Context(region=region.id), len(self._registry.commands)
             )
-            counter = previous.update_counter + 1 if previous is not None else 0
-            decided = decide_layout(
-                registry=self._registry,
-                region_id=region.id,
-                predictions=predictions,
-                profile=prof,
-                previous=previous,
-                interacting=interacting,
-                update_counter=counter,
-                moment=ApplyOn(moment),
-                now=self.clock(),
-            )
-            if commit and decided is not previous:
-                self._layouts.remember(user_id, decided, previous=previous)
+            if record.events
+            else []
+        )
+        counter = previous.update_counter + 1 if previous is not None else 0
+        decided = decide_layout(
+            registry=self._registry,
+            region_id=region.id,
+            predictions=predictions,
+            profile=prof,
+            previous=previous,
+            interacting=interacting,
+            update_counter=counter,
+            moment=ApplyOn(moment),
+            now=self.clock(),
+        )
+        if commit and decided is not previous:
+            self._layouts.remember(user_id, decided, previous=previous)
+            with self._lock:
                 self.metrics.layout_update(region.id, decided.moves)
         return decided
 
@@ -365,9 +560,25 @@ class Personalizer:
 
     # ------------------------------------------------------------------ user controls
 
+    def _choices(self, user_id: str) -> UserProfile:
+        """What the person chose, read from the database on every call: an opt-out or a
+        reset made through any worker holds everywhere at once."""
+        with Session(self.engine) as session:
+            return profile_store.load_profile(session=session, user_id=user_id)
+
+    def _choices_many(self, user_ids: list[str]) -> dict[str, UserProfile]:
+        with Session(self.engine) as session:
+            return profile_store.load_profiles(session=session, user_ids=user_ids)
+
+    def _save_choices(self, prof: UserProfile) -> UserProfile:
+        with Session(self.engine) as session:
+            profile_store.save_profile(session=session, profile=_without_usage(prof))
+        return prof
+
     def profile(self, user_id: str) -> UserProfile:
-        """The person's choices (stored) joined with their usage statistics (from the log)."""
-        return self._profiles.get(user_id)
+        """The person's choices (stored) joined with their usage statistics (learned)."""
+        choices = self._choices(user_id)
+        return _with_usage(choices, self._current(user_id, choices))
 
     def _control(self, user_id: str, kind: EventKind, *, region: str, command: str) -> UserProfile:
         self._registry.region(region)
@@ -381,9 +592,8 @@ class Personalizer:
         extra = (
             {"protected": (*policy.pinned, *policy.never_hide)} if kind is EventKind.HIDE else {}
         )
-        with self._lock:
-            prof = change(self.profile(user_id), region=region, command=command, **extra)
-            self._profiles.save(prof)
+        prof = change(self._choices(user_id), region=region, command=command, **extra)
+        self._save_choices(prof)
         if prof.recording:
             self.store.append(
                 [
@@ -397,7 +607,7 @@ class Personalizer:
                     }
                 ]
             )
-        return prof
+        return self.profile(user_id)
 
     def pin(self, user_id: str, *, region: str, command: str) -> UserProfile:
         return self._control(user_id, EventKind.PIN, region=region, command=command)
@@ -412,30 +622,35 @@ class Personalizer:
         return self._control(user_id, EventKind.UNHIDE, region=region, command=command)
 
     def set_level(self, user_id: str, level: Level | str) -> UserProfile:
-        with self._lock:
-            return self._profiles.save(controls.set_level(self.profile(user_id), level))
+        self._save_choices(controls.set_level(self._choices(user_id), level))
+        return self.profile(user_id)
 
     def set_recording(self, user_id: str, enabled: bool) -> UserProfile:
-        with self._lock:
-            return self._profiles.save(controls.set_recording(self.profile(user_id), enabled))
+        self._save_choices(controls.set_recording(self._choices(user_id), enabled))
+        return self.profile(user_id)
 
     def set_retention(self, user_id: str, days: int) -> UserProfile:
         if not isinstance(days, int) or not 1 <= days <= 3650:
             raise ValueError(f"retention days must be an integer within 1..3650, got {days!r}")
-        with self._lock:
-            prof = self._profiles.save(replace(self.profile(user_id), retention_days=days))
+        self._save_choices(replace(self._choices(user_id), retention_days=days))
         self.expire_old_events(user_id)
-        return prof
+        return self.profile(user_id)
 
     def reset(self, user_id: str) -> UserProfile:
-        """Forget the learned ranking, pins, hides and previous layouts; keep the history."""
+        """Forget the learned ranking, pins, hides and previous layouts; keep the history.
+        A new learning epoch starts after the person's newest event: no event is read."""
         with self._lock:
-            prof = self._profiles.save(controls.reset(self.profile(user_id)))
-            with Session(self.engine) as session:
-                save_reset(session=session, user_id=user_id, at=self.clock())
+            prof = controls.reset(self._choices(user_id))
+            prof = replace(
+                prof, model_epoch=_new_id()[:16], reset_seq=self.store.max_seq(user_id=user_id)
+            )
+            self._save_choices(prof)
+            with self.engine.begin() as conn:
+                user_records.remove(conn, user_id)
             self._layouts.delete_stored(user_id)
-            self._forget_in_memory(user_id)
-        return prof
+            self._cache.pop(user_id)
+            self._panel_sessions.forget(user_id)
+        return self.profile(user_id)
 
     def in_control_group(self, user_id: str) -> bool:
         """A stable ``control_percent``% of users get the designer layout (no adaptation),
@@ -456,36 +671,65 @@ class Personalizer:
 
     def erase_user(self, user_id: str) -> dict[str, int]:
         """Events, profile, layouts and everything the model learned: afterwards this person
-        gets the designer default layout."""
+        gets the designer default layout. Reads only this person's events (to subtract
+        them from the population counts), never anyone else's."""
         with self._lock:
+            events = self.store.user_events_with_seq(user_id)
             deleted = self.store.erase_user(user_id)
-            self._forget_in_memory(user_id)
-            self._profiles.forget(user_id)
-            # The prior counts everyone's sequences in aggregate: recount it now without this
-            # person (cheap counting), then retrain the scorer in the background.
-            population = PopulationModel().fit(self._training_sequences())
-            self._predictor.set_population(population, self._scorer)
-        self.retrain_population()
+            self._cache.pop(user_id)
+            self._panel_sessions.forget(user_id)
+        # counted after the delete: a training run that read the log meanwhile sees the
+        # counter move and is dropped (see ``_publish_trained``)
+        with self.engine.begin() as conn:
+            counters.add(conn, {counters.ERASURES: 1.0})
+            mark = int(counters.value(conn, counters.ERASURES))
+        self._subtract_from_population(events, mark)
         return deleted
 
-    def expire_old_events(self, user_id: str | None = None) -> int:
-        """Apply each person's retention period; learned state is rebuilt without them."""
-        users = [user_id] if user_id is not None else self.store.users()
-        removed = 0
-        now = datetime.fromtimestamp(self.clock(), UTC)
-        for uid in users:
-            days = self.profile(uid).retention_days
-            removed += self.store.expire(now - timedelta(days=days), user_id=uid)
-        if removed:
-            self.rebuild()
-        return removed
+    def _subtract_from_population(self, events: list[tuple[int, Event]], mark: int) -> None:
+        """Publish a population version without this person's share: retried on the newest
+        version until it lands or the newest was trained after the erasure."""
+        for _attempt in range(20):
+            with Session(self.engine) as session:
+                artifact = model_store.load_population(session=session)
+                if artifact is None or artifact.erasure_mark >= mark:
+                    break
+                counted = [ev for seq, ev in events if seq <= artifact.through_seq]
+                if not counted:
+                    break
+                population = artifact.population.subtract_user(counted)
+                population.users_ = max(0, population.users_)
+                version = model_store.publish_population(
+                    session=session,
+                    population=population,
+                    scorer=artifact.scorer,
+                    through_seq=artifact.through_seq,
+                    erasure_mark=artifact.erasure_mark,
+                    events=max(0, artifact.events - len(counted)),
+                    base_version=artifact.version,
+                )
+            if version is not None:
+                break
+        self._load_artifact()
 
-    def _forget_in_memory(self, user_id: str) -> None:
-        self._predictor.forget(user_id)
-        self._events_seen.pop(user_id, None)
-        self._profiles.forget_usage(user_id)
-        self._layouts.forget(user_id)
-        self._panel_sessions.forget(user_id)
+    def expire_old_events(self, user_id: str | None = None) -> int:
+        """Apply retention periods (one person's, or everyone's: the scheduled job). Only
+        expired rows are touched; each affected person starts a new learning epoch, so
+        their model is rebuilt from what remains the next time it is used."""
+        now = self.clock()
+        if user_id is not None:
+            days = self._choices(user_id).retention_days
+            affected = retention.expire_user(self.engine, user_id, days=days, now=now)
+        else:
+            affected = retention.expire_all(self.engine, now=now)
+        removed = sum(affected.values())
+        for uid in affected:
+            with self._lock:
+                self._save_choices(replace(self._choices(uid), model_epoch=_new_id()[:16]))
+                with self.engine.begin() as conn:
+                    user_records.remove(conn, uid)
+                self._cache.pop(uid)
+        return removed
 
     # ------------------------------------------------------------------ task panels
 
@@ -497,6 +741,7 @@ class Personalizer:
         self, user_id: str, task_id: str, action: str, *, session_id: str = "default"
     ) -> list[PanelView]:
         with self._lock:
+            self._current(user_id)
             return self._panel_sessions.act(user_id, task_id, action, session_id)
 
     def tick(self, user_id: str, *, session_id: str = "default") -> list[PanelView]:
@@ -507,8 +752,11 @@ class Personalizer:
     # ------------------------------------------------------------------ insights
 
     def live_metrics(self) -> dict[str, Any]:
-        with self._lock:
-            data = self.metrics.to_dict()
+        """Every worker's counters summed (this one's pending increments flushed first)."""
+        self.flush_metrics()
+        with self.engine.connect() as conn:
+            totals = counters.read(conn, prefix="metrics.")
+        data = readout(totals)
         data["control_percent"] = self.control_percent
         return data
 
@@ -516,9 +764,73 @@ class Personalizer:
         """Invocations per command per day (UTC), for the usage plot."""
         return usage_series(engine=self.engine, since=self.clock() - days * 86400.0)
 
+    # ------------------------------------------------------------------ cluster jobs
 
-def _content(registry: Registry) -> str:
-    return registry_store.checksum(registry)
+    def start_jobs(self, *, retrain_every_s: float, retention_every_s: float = 3600.0) -> None:
+        """Run the cluster's periodic jobs from this worker when it holds their lease:
+        retraining and retention each run once per period across all workers."""
+        if self._jobs is not None and self._jobs.is_alive():
+            raise RuntimeError("jobs are already running")
+        self._stop_jobs.clear()
+        periods = {"retrain": retrain_every_s, "retention": retention_every_s}
+
+        def loop() -> None:
+            while not self._stop_jobs.is_set():
+                for job, period in periods.items():
+                    if period > 0 and leases.acquire(self.engine, job, self.worker, period):
+                        try:
+                            if job == "retrain":
+                                self.retrain_population().result()
+                            else:
+                                self.expire_old_events()
+                        except Exception as exc:  # noqa: BLE001 - a job must not kill the loop
+                            print(f"warning: {job} job failed: {exc!r}", file=sys.stderr)
+                self._stop_jobs.wait(min(p for p in periods.values() if p > 0) / 4)
+
+        self._jobs = threading.Thread(target=loop, name="engine-jobs", daemon=True)
+        self._jobs.start()
+
+    def stop_jobs(self) -> None:
+        self._stop_jobs.set()
+        if self._jobs is not None:
+            self._jobs.join(timeout=30)
+            self._jobs = None
+
+    def close(self) -> None:
+        """Flush metrics, stop jobs and the trainer, release connections."""
+        self.stop_jobs()
+        if self.metrics.pending:
+            self.flush_metrics()
+        self.trainer.stop(wait=False)
+        self.engine.dispose()
+
+
+def _slice(result: AppendResult, start: int, n: int) -> AppendResult:
+    """The part of a combined append's answer that belongs to one person's events."""
+    rejections = [
+        replace(r, index=r.index - start) for r in result.rejections if start <= r.index < start + n
+    ]
+    return AppendResult(
+        codes=result.codes[start : start + n],
+        client_event_ids=result.client_event_ids[start : start + n],
+        rejections=rejections,
+    )
+
+
+def _with_usage(choices: UserProfile, record: UserRecord) -> UserProfile:
+    usage = record.usage
+    return replace(
+        choices,
+        counts=dict(usage.counts),
+        last_used=dict(usage.last_used),
+        last_command=usage.last_command,
+        first_seen=usage.first_seen,
+    )
+
+
+def _without_usage(prof: UserProfile) -> UserProfile:
+    """Usage is learned from the log, never stored in the profile row."""
+    return replace(prof, counts={}, last_used={}, last_command=None, first_seen=None)
 
 
 _instance: Personalizer | None = None
@@ -530,9 +842,9 @@ def get_personalizer() -> Personalizer:
     """The process-wide engine (URL from ``ADAPTIVE_DB_URL``), created on first use.
 
     Fork-aware: Reflex builds pages in a supervisor process and forks the backend workers,
-    so an engine made before the fork arrives in the worker without its training thread
-    (a retrain submitted there would never run) and with the parent's database connections.
-    A worker therefore gets its own engine on first use."""
+    so an engine made before the fork arrives in the worker without its job threads and
+    with the parent's database connections. A worker therefore gets its own engine on first
+    use. Every worker runs the job loop; the leases make each job run once per cluster."""
     global _instance, _instance_pid
     with _instance_lock:
         if _instance is not None and _instance_pid != os.getpid():
@@ -542,8 +854,9 @@ def get_personalizer() -> Personalizer:
             _instance = Personalizer()
             _instance_pid = os.getpid()
             interval = float(os.environ.get("ADAPTIVE_RETRAIN_INTERVAL_S", "3600"))
-            if interval > 0:
-                _instance.trainer.start_schedule(interval)
+            keep = float(os.environ.get("ADAPTIVE_RETENTION_INTERVAL_S", "3600"))
+            if interval > 0 or keep > 0:
+                _instance.start_jobs(retrain_every_s=interval, retention_every_s=keep)
         return _instance
 
 

@@ -1,4 +1,4 @@
-"""The two small tables only the engine facade keeps, and the reset store functions.
+"""The small shared tables the engine's workers coordinate through.
 
 They live apart from ``service`` so that creating the schema (``import_all_tables``) and the
 migrations do not have to import the whole engine with its predictor and trainer.
@@ -6,45 +6,29 @@ migrations do not have to import the whole engine with its predictor and trainer
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from sqlmodel import Field, Session, SQLModel, select
-
-
-class LearningReset(SQLModel, table=True):
-    """When a person last pressed "reset my personalization": events before it stay in
-    their history (they can still export or delete them) but teach the model nothing."""
-
-    __tablename__ = "learning_reset"
-    __user_data__: ClassVar[bool] = True
-
-    user_id: str = Field(primary_key=True, max_length=128)
-    reset_at: float
+from sqlalchemy import Float
+from sqlmodel import Field, SQLModel
 
 
-class FoundCounter(SQLModel, table=True):
-    """Aggregate "was the command already visible?" counts per group (adaptive or control).
+class SharedCounter(SQLModel, table=True):
+    """A named number every worker adds to (live metrics, the erasure counter).
 
-    Unlike the other live metrics this cannot be recomputed from the log (it depends on what
-    was on screen at the time), so it is kept, flushed every few seconds. No personal data.
+    Workers add increments (``value = value + delta``), never overwrite, so counts from
+    several processes sum instead of the last writer winning. Aggregates only: no user ids.
     """
 
-    __tablename__ = "found_counter"
+    __tablename__ = "shared_counter"
 
-    group: str = Field(primary_key=True, max_length=16)
-    found: int = 0
-    events: int = 0
-
-
-def load_resets(*, session: Session) -> dict[str, float]:
-    """Every person's last reset time (epoch seconds), by user id."""
-    return {r.user_id: r.reset_at for r in session.exec(select(LearningReset))}
+    name: str = Field(primary_key=True, max_length=160)
+    value: float = Field(default=0.0, sa_type=Float(precision=53))
 
 
-def save_reset(*, session: Session, user_id: str, at: float) -> None:
-    """Store when ``user_id`` reset; commits, so the next replay already skips the older
-    events."""
-    row = session.get(LearningReset, user_id) or LearningReset(user_id=user_id, reset_at=0.0)
-    row.reset_at = at
-    session.add(row)
-    session.commit()
+class ClusterLease(SQLModel, table=True):
+    """Who runs a cluster-wide job (retraining, retention) until ``expires_at``: one row per
+    job, taken with a conditional update, so exactly one worker runs it per period."""
+
+    __tablename__ = "cluster_lease"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=128)
+    expires_at: float

@@ -1,11 +1,10 @@
 """The layout each person last saw per region: where the next layout decision starts from.
 
 Starting from what was on screen keeps items from jumping on reload, and storing it makes
-the first paint after a restart already right. The database (``profile_store``) is the
-truth; this keeps the layouts in memory so a request needs no read, and writes only when
-the placement changed, since most decisions differ from the previous one in wording at most.
-
-Not thread-safe on its own: the engine facade calls it while holding its lock.
+the first paint after a restart already right. Read from the database (``profile_store``)
+on every decision, with no per-process copy, so every worker starts from the same layout;
+written only when the placement changed, since most decisions differ from the previous one
+in wording at most.
 """
 
 from __future__ import annotations
@@ -24,25 +23,19 @@ class ShownLayouts:
 
     def __init__(self, *, engine: Engine) -> None:
         self._engine = engine
-        self._shown: dict[tuple[str, str], Layout] = {}
 
     def previous(self, user_id: str, region: str) -> Layout | None:
-        key = (user_id, region)
-        if key not in self._shown:
-            with Session(self._engine) as session:
-                found = profile_store.load_layout(session=session, user_id=user_id, region=region)
-            if found is None:
-                return None
-            self._shown[key] = found
-        return self._shown[key]
+        with Session(self._engine) as session:
+            return profile_store.load_layout(session=session, user_id=user_id, region=region)
 
-    def remember(self, user_id: str, layout: Layout, *, previous: Layout | None) -> None:
+    def remember(self, user_id: str, layout: Layout, *, previous: Layout | None) -> bool:
         """``previous`` is what the decision started from; the database write is skipped
-        when only the explanations changed."""
-        self._shown[(user_id, layout.region)] = layout
+        (and False returned) when only the explanations changed."""
         if previous is None or _placement(layout) != _placement(previous):
             with Session(self._engine) as session:
                 profile_store.save_layout(session=session, user_id=user_id, layout=layout)
+            return True
+        return False
 
     def hidden_everywhere(self, user_id: str, regions: Iterable[str]) -> dict[str, LayoutItem]:
         """Commands placed in some region but visible in none, with the item that says why:
@@ -62,11 +55,6 @@ class ShownLayouts:
             for lay in profile_store.load_layouts(session=session, user_id=user_id).values():
                 session.delete(session.get(profile_store.UserLayoutRow, (user_id, lay.region)))
             session.commit()
-        self.forget(user_id)
-
-    def forget(self, user_id: str) -> None:
-        for key in [k for k in self._shown if k[0] == user_id]:
-            del self._shown[key]
 
 
 def _placement(layout: Layout) -> tuple[tuple[str, int, bool, str], ...]:

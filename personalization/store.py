@@ -12,20 +12,24 @@ How "which rows were new" is learned depends on the database: SQLite takes its w
 first and compares ids (see ``_insert_sqlite``); PostgreSQL uses ``RETURNING``; anything
 else falls back to one savepoint per event (slower, same answers).
 
-Time order is ``coalesce(client_time, server_time), id`` (epoch seconds): the client's
-clock when it sent one, else arrival, and insertion order breaks ties, so logs without
-clocks keep their file order.
+Two orders: a person's events are LEARNED in arrival order (``id``, the store's sequence),
+so ties and clock skew cannot reorder what a model learned, and a worker can replay exactly
+the events after a checkpoint (``tails``). On PostgreSQL each batch first takes a
+transaction-scoped advisory lock per person it writes, so one person's ids are assigned in
+commit order (no later-committed event can get a lower id than one a worker already
+learned). SQLite's single writer gives that for free. History, export and retention use
+time order, ``coalesce(client_time, server_time), id``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -253,6 +257,8 @@ class EventStore:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         if self._strategy == "sqlite":
             return _insert_sqlite(conn, rows, server_time=server_time)
+        if conn.dialect.name == "postgresql":
+            _lock_users(conn, sorted({row["user_id"] for row in rows}))
         full = [{**DEFAULTS, **row, "server_time": server_time} for row in rows]
         if self._strategy == "returning":
             stmt = (
@@ -313,6 +319,61 @@ class EventStore:
                 for row in part:
                     yield to_event(row)
 
+    def max_seq(self, *, user_id: str | None = None) -> int:
+        """The newest event id, everyone's or one person's (0: none): one index look-up."""
+        stmt = select(func.max(_TABLE.c.id))
+        if user_id is not None:
+            stmt = stmt.where(_TABLE.c.user_id == user_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar() or 0)
+
+    def tails(
+        self, conn: Connection, after: Mapping[str, int], *, chunk: int = 200
+    ) -> dict[str, list[tuple[int, str, Event]]]:
+        """Each person's events with ``id >= after[user]`` in arrival order, as ``(id,
+        client_event_id, event)``: one indexed range per person, many people per query."""
+        out: dict[str, list[tuple[int, str, Event]]] = {u: [] for u in after}
+        items = list(after.items())
+        for start in range(0, len(items), chunk):
+            part = items[start : start + chunk]
+            cond = or_(*[(_TABLE.c.user_id == u) & (_TABLE.c.id >= seq) for u, seq in part])
+            stmt = select(_TABLE).where(cond).order_by(_TABLE.c.user_id, _TABLE.c.id)
+            for row in conn.execute(stmt).mappings():
+                event = to_event(row)
+                if event.timestamp is None:  # no client clock: arrival time is its time
+                    event = replace(event, timestamp=float(row["server_time"]))
+                out[row["user_id"]].append((int(row["id"]), row["client_event_id"], event))
+        return out
+
+    def iter_sequences(
+        self, *, through_seq: int, batch: int = 20_000
+    ) -> Iterator[tuple[str, list[Event]]]:
+        """Every person's events up to ``through_seq`` in arrival order, one person at a
+        time, streamed: memory holds one person's events, never the log."""
+        stmt = (
+            select(_TABLE).where(_TABLE.c.id <= through_seq).order_by(_TABLE.c.user_id, _TABLE.c.id)
+        )
+        current: str | None = None
+        events: list[Event] = []
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=batch).execute(stmt)
+            for part in result.mappings().partitions():
+                for row in part:
+                    user = row["user_id"]
+                    if user != current:
+                        if current is not None:
+                            yield current, events
+                        current, events = user, []
+                    events.append(to_event(row))
+        if current is not None:
+            yield current, events
+
+    def user_events_with_seq(self, user_id: str) -> list[tuple[int, Event]]:
+        """One person's events in arrival order, each with its id."""
+        stmt = select(_TABLE).where(_TABLE.c.user_id == user_id).order_by(_TABLE.c.id)
+        with self.engine.connect() as conn:
+            return [(int(row["id"]), to_event(row)) for row in conn.execute(stmt).mappings()]
+
     def users(self) -> list[str]:
         with self.engine.connect() as conn:
             stmt = select(_TABLE.c.user_id).distinct().order_by(_TABLE.c.user_id)
@@ -339,6 +400,19 @@ class EventStore:
             deleted = privacy.erase_user(conn=conn, user_id=user_id)
         privacy.flush_erased(engine=self.engine)
         return deleted
+
+
+_LOCK_USERS = text(
+    "SELECT pg_advisory_xact_lock(k) FROM "
+    "(SELECT DISTINCT hashtextextended(u, 0) AS k FROM unnest(CAST(:users AS text[])) AS u "
+    "ORDER BY k) AS s"
+)
+
+
+def _lock_users(conn: Connection, users: list[str]) -> None:
+    """Serialise writers per person (in one sorted order, so two batches cannot deadlock);
+    released at commit."""
+    conn.execute(_LOCK_USERS, {"users": users})
 
 
 def _exists(conn: Connection, key: tuple[str, str]) -> bool:

@@ -10,16 +10,14 @@ from sqlmodel import Session
 
 from personalization.db import make_engine
 from personalization.model_store import (
+    KEEP_VERSIONS,
     ModelFormatError,
-    PopulationModelRecord,
-    UserModelState,
-    delete_user_state,
+    PopulationArtifact,
+    latest_version,
     load_population,
     load_population_file,
-    load_user_state,
-    save_population,
+    publish_population,
     save_population_file,
-    save_user_state,
 )
 from personalization.predict import LearnedPredictor, PopulationModel
 from personalization.predict.learned import train_scorer
@@ -116,54 +114,47 @@ def test_hmac_key_must_match(tmp_path: Path, parts) -> None:
         load_population_file(path=path)
 
 
-def test_population_table_round_trip(tmp_path: Path, parts) -> None:
+def test_population_versions_publish_and_compare_and_set(tmp_path: Path, parts) -> None:
     population, scorer = parts
     engine = make_engine(f"sqlite:///{tmp_path / 'models.db'}")
+    info = {"through_seq": 40, "erasure_mark": 0, "events": 120}
     with Session(engine) as session:
+        assert latest_version(session=session) == 0
         assert load_population(session=session) is None
-        save_population(session=session, population=population, scorer=scorer)
-        save_population(session=session, population=population, scorer=scorer)  # replace
+        v1 = publish_population(session=session, population=population, scorer=scorer, **info)
+        assert v1 == 1
+        # a publisher that started from version 0 lost the race: it must re-read and retry
+        stale = publish_population(
+            session=session, population=population, scorer=scorer, base_version=0, **info
+        )
+        assert stale is None
+        v2 = publish_population(
+            session=session, population=population, scorer=scorer, base_version=1, **info
+        )
+        assert v2 == 2
     with Session(engine) as session:
         loaded = load_population(session=session)
-        assert loaded is not None and loaded[0].counts_ == population.counts_
-        assert len(session.exec(__import__("sqlmodel").select(PopulationModelRecord)).all()) == 1
-
-
-def test_user_state_round_trip_and_erasure(tmp_path: Path, parts) -> None:
-    population, scorer = parts
-    assert UserModelState.__user_data__ is True
-    engine = make_engine(f"sqlite:///{tmp_path / 'models.db'}")
-    live = LearnedPredictor(population=population, scorer=scorer)
-    events = [
-        Event("ann", c, context=Context(route="/r" if i % 2 else "/s"))
-        for i, c in enumerate(["open", "edit", "save", "open", "edit", "close", "open", "edit"])
-    ]
-    live.fit(events)
+        assert loaded is not None and loaded.version == 2
+        assert loaded.population.counts_ == population.counts_
+        assert (loaded.through_seq, loaded.erasure_mark, loaded.events) == (40, 0, 120)
+        assert load_population(session=session, version=1).version == 1
     with Session(engine) as session:
-        assert save_user_state(session=session, predictor=live, user_id="ann")
-        assert not save_user_state(session=session, predictor=live, user_id="nobody")
-    restored = LearnedPredictor(population=population, scorer=scorer)
-    with Session(engine) as session:
-        assert load_user_state(session=session, predictor=restored, user_id="ann")
-    assert _ranks(restored, "ann") == _ranks(live, "ann")
-    # both keep learning identically after the restore
-    for model in (live, restored):
-        model.partial_fit(Event("ann", "save", context=Context(route="/r")))
-    assert _ranks(restored, "ann") == _ranks(live, "ann")
-    with Session(engine) as session:
-        assert delete_user_state(session=session, user_id="ann") == 1
-        assert not load_user_state(session=session, predictor=restored, user_id="ann")
+        for _ in range(KEEP_VERSIONS + 2):
+            publish_population(session=session, population=population, scorer=scorer, **info)
+        kept = session.exec(__import__("sqlmodel").select(PopulationArtifact)).all()
+        assert len(kept) == KEEP_VERSIONS  # old versions are pruned
+        assert latest_version(session=session) == KEEP_VERSIONS + 4
 
 
-def test_tampered_user_state_row_is_rejected(tmp_path: Path, parts) -> None:
+def test_tampered_population_row_is_rejected(tmp_path: Path, parts) -> None:
     population, scorer = parts
     engine = make_engine(f"sqlite:///{tmp_path / 'models.db'}")
-    live = LearnedPredictor(population=population, scorer=scorer).fit(CROWD[0][:5])
+    info = {"through_seq": 1, "erasure_mark": 0, "events": 1}
     with Session(engine) as session:
-        save_user_state(session=session, predictor=live, user_id="p0")
-        row = session.get(UserModelState, ("p0", live.name))
+        publish_population(session=session, population=population, scorer=scorer, **info)
+        row = session.get(PopulationArtifact, 1)
         row.payload = row.payload.replace("open", "oPen")
         session.add(row)
         session.commit()
     with Session(engine) as session, pytest.raises(ModelFormatError, match="digest"):
-        load_user_state(session=session, predictor=live, user_id="p0")
+        load_population(session=session)

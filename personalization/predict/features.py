@@ -15,7 +15,7 @@ from collections import deque
 
 from personalization.predict.base import RankedCounter
 from personalization.predict.baselines import blend_scores, count_contexts
-from personalization.predict.population import CONTEXT_FIELDS, PopulationModel, context_items
+from personalization.predict.population import POPULATION_FIELDS, PopulationModel, context_items
 from personalization.types import CommandMeta, Context
 
 MAX_ORDER = 6
@@ -27,6 +27,15 @@ FRECENCY_CANDIDATES = 3
 POPULATION_CANDIDATES = 3
 GROUP_CANDIDATES = 5
 COLD_EVENTS = 20  # below this many own events, also offer the most popular commands
+MAX_CONTEXTS = 6144
+"""Sequence contexts kept per person. Past it, the rarest long contexts (seen once, longest
+first, oldest first) are dropped down to ``PRUNE_TO``: a person's model must stay small
+enough to store after every batch and to cache for thousands of people, and a context of
+five commands seen once almost never predicts anything again."""
+PRUNE_TO = 4608
+USER_CONTEXT_FIELDS = POPULATION_FIELDS
+"""Context fields a person's own model counts commands under. Session and task ids are left
+out: they are new on every visit, so counting under them would only grow the state."""
 
 FEATURES = (
     "log_blend",
@@ -86,10 +95,27 @@ class UserState:
         self.frecency.add(command, w)
         self.last_seen[command] = self.clock
         self.clock += 1
-        for item in context_items(context, CONTEXT_FIELDS):
+        for item in context_items(context, USER_CONTEXT_FIELDS):
             row = self.context_counts.setdefault(item, {})
             row[command] = row.get(command, 0) + 1
         self.history.append(command)
+        if len(self.contexts) > MAX_CONTEXTS:
+            self.prune()
+
+    def prune(self) -> None:
+        """Drop contexts seen once, longest first and oldest first within a length, until
+        ``PRUNE_TO`` remain (or only contexts of one command or seen more than once are
+        left). Deterministic, so a stored state and a replayed one stay identical."""
+        excess = len(self.contexts) - PRUNE_TO
+        totals = self.context_totals
+        for order in range(MAX_ORDER, 1, -1):
+            if excess <= 0:
+                return
+            doomed = [k for k in self.contexts if len(k) == order and totals[k] == 1][:excess]
+            for key in doomed:
+                del self.contexts[key]
+                del totals[key]
+            excess -= len(doomed)
 
 
 class FeatureBuilder:
@@ -136,7 +162,7 @@ class FeatureBuilder:
             for c in state.frecency.top(FRECENCY_CANDIDATES):
                 cands[c] = None
         pop_keys: list[str] = []
-        ctx_items = context_items(context, CONTEXT_FIELDS)
+        ctx_items = context_items(context, USER_CONTEXT_FIELDS)
         if pop is not None:
             key1 = "1|" + hist[-1] if hist else ""
             key2 = f"2|{hist[-2]}|{hist[-1]}" if len(hist) >= 2 else ""

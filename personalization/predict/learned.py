@@ -254,12 +254,23 @@ class LearnedPredictor(Predictor):
         return self.parts_[0].candidates(self.users_.get(user_id), context)
 
     def rank(self, user_id: str, context: Context | None = None, k: int = 10) -> list[Prediction]:
+        return self.rank_state(self.users_.get(user_id), context, k)
+
+    def rank_state(
+        self, state: UserState | None, context: Context | None = None, k: int = 10
+    ) -> list[Prediction]:
+        """``rank`` for a person whose state is held elsewhere (the engine's per-user store):
+        it reads nothing but ``state`` and the shared population part, so the engine serves
+        exactly what the in-memory learner that ``evaluate`` measures would answer."""
         if k <= 0:
             return []
         builder, scorer = self.parts_
-        names, rows = builder.candidates(self.users_.get(user_id), context)
+        names, rows = builder.candidates(state, context)
+        own = state.order0 if state is not None else None
         if not names:
-            return self._popular(k)
+            if own is None or own.total <= 0:
+                return []
+            return [make_prediction(c, own.value[c] / own.total, "POPULAR") for c in own.top(k)]
         probs = scorer.probabilities(rows)
         scores = dict(zip(names, probs, strict=True))
         index = {c: i for i, c in enumerate(names)}
@@ -267,15 +278,13 @@ class LearnedPredictor(Predictor):
             make_prediction(c, p if p < 1.0 else 1.0, _reason(rows[index[c]]))
             for c, p in top_k(scores, k)
         ]
-        if len(out) < k:
-            floor = self._floor(len(names), scorer)
-            known = [c for c in self.popular_.top(k + len(names)) if c not in scores]
+        if len(out) < k and own is not None:
+            # the person's own other commands, at the floor the scorer leaves for them
+            others = max(1, len(own) - len(names))
+            floor = (1.0 - scorer.coverage) * FLOOR_SHARE / others
+            known = [c for c in own.top(k + len(names)) if c not in scores]
             out.extend(make_prediction(c, floor, "POPULAR") for c in known[: k - len(out)])
         return out
-
-    def _floor(self, n_candidates: int, scorer: Scorer) -> float:
-        others = max(1, len(self.popular_) - n_candidates)
-        return (1.0 - scorer.coverage) * FLOOR_SHARE / others
 
     def _scores(self, user_id: str, context: Context | None) -> dict[str, float]:
         builder, scorer = self.parts_
