@@ -8,22 +8,38 @@ demo accounts and their replayed history on the first run; running it again chan
 from __future__ import annotations
 
 import reflex_local_auth.auth_session  # noqa: F401  (registers the account tables)
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401  (registers the role table)
 from app.seed import DEMO_ACCOUNTS, seed_demo
 from personalization.db import database_url, make_engine
-from personalization.migrate import upgrade
+from personalization.migrate import engine_metadata, upgrade
 from personalization.service import Personalizer
+
+
+def create_host_tables(engine) -> None:
+    """The host app's own tables (accounts, roles): created here, once, as part of the
+    deployment step, never by a serving worker (several would race on PostgreSQL)."""
+    ours = set(engine_metadata().tables)
+    host = [t for name, t in SQLModel.metadata.tables.items() if name not in ours]
+    SQLModel.metadata.create_all(engine, tables=host)
 
 
 def main() -> None:
     upgrade(database_url())  # the engine's tables, by Alembic migrations
-    engine = make_engine(database_url(), create_tables=True)  # the accounts and roles tables
+    engine = make_engine(database_url(), create_tables=True)
+    create_host_tables(engine)
     personalizer = Personalizer(url=database_url())
     with Session(engine) as session:
         created = seed_demo(engine_session=session, personalizer=personalizer)
-    personalizer.engine.dispose()
+    if personalizer.population_version == 0 and personalizer.store.count() > 0:
+        # a first population prior, so new visitors are not served from nothing until the
+        # scheduled retraining runs
+        try:
+            personalizer.retrain_population().result()
+        except ValueError as exc:
+            print(f"population prior not trained yet: {exc}")
+    personalizer.close()
     engine.dispose()
     print(f"database ready: {database_url()}")
     if created:

@@ -81,9 +81,13 @@ def _digest(body: str, key: bytes | None) -> str:
     return "sha256:" + hashlib.sha256(body.encode()).hexdigest()
 
 
-def dumps(kind: str, body: dict[str, Any], *, key: bytes | None = None) -> str:
-    """Wrap ``body`` in an envelope whose digest covers the exact body text."""
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+def dumps(
+    kind: str, body: dict[str, Any], *, key: bytes | None = None, sort_keys: bool = True
+) -> str:
+    """Wrap ``body`` in an envelope whose digest covers the exact body text.
+    ``sort_keys=False`` keeps every object's key order (a body whose order carries meaning,
+    such as a model's tie-breaking order)."""
+    text = json.dumps(body, sort_keys=sort_keys, separators=(",", ":"), allow_nan=False)
     envelope = {
         "format": ENVELOPE_FORMAT,
         "version": ENVELOPE_VERSION,

@@ -26,7 +26,7 @@ from typing import Any
 
 from personalization import profile as controls
 from personalization.engine.panel_store import MemoryPanelStore, PanelStore
-from personalization.panels import TaskPanels
+from personalization.panels import TaskPanels, task_start_probability
 from personalization.profile import UserProfile
 from personalization.registry import Registry
 from personalization.types import Event, EventKind, Prediction
@@ -77,9 +77,21 @@ class PanelSessions:
         """Drop every session of ``user_id`` (erasure, reset)."""
         self.store.delete_user(user_id)
 
-    def advance(self, user_id: str, session_id: str, command: str) -> None:
-        """The person ran ``command``: tick off steps, close finished tasks, offer new ones."""
-        predictions = self._predict(user_id)
+    def advance(
+        self, user_id: str, session_id: str, command: str, *, offer_by_prediction: bool = True
+    ) -> None:
+        """The person ran ``command``: tick off steps, close finished tasks, offer new ones.
+
+        ``offer_by_prediction=False`` skips offers driven by the model's probability (a bulk
+        batch asks only after its person's last event: earlier predictions are already
+        outdated by the events that follow them in the same batch)."""
+        registry = self.registry
+        by_probability = offer_by_prediction and any(
+            t.trigger.probability is not None for t in registry.tasks
+        )
+        predictions = self._predict(user_id) if by_probability else []
+        if not self._may_matter(user_id, session_id, command, predictions):
+            return
         with self._session(user_id, session_id) as session:
             panels, steps = session.panels, session.steps
             registry = panels.registry
@@ -96,6 +108,21 @@ class PanelSessions:
                     offered = [*offered, *panels.open(task.id)]
             events += offered
         self._store(user_id, session_id, events)
+
+    def _may_matter(
+        self, user_id: str, session_id: str, command: str, predictions: Sequence[Prediction]
+    ) -> bool:
+        """Whether ``command`` can change this session at all: most commands of a session
+        with no panel trigger nothing, and are answered without loading anything else.
+        The base threshold is a lower bound (dismissals only raise it), so this never
+        skips an offer the full check would make."""
+        for task in self.registry.tasks:
+            if command == task.trigger.command:
+                return True
+            base = task.trigger.probability
+            if base is not None and task_start_probability(task, predictions) >= base:
+                return True
+        return self.store.load(user_id, session_id) is not None
 
     def views(self, user_id: str, session_id: str) -> list[PanelView]:
         with self._session(user_id, session_id) as session:
@@ -185,6 +212,8 @@ class PanelSessions:
     def _store(self, user_id: str, session_id: str, events: Sequence[Event]) -> None:
         """Count and store the machine's events; a dismissal is also feedback that makes
         the task less likely to be offered again."""
+        if not events:
+            return
         prof = self._profile(user_id)
         rows = []
         for event in events:

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
@@ -60,6 +61,17 @@ MIN_EVENTS_FOR_SCORER = 20_000
 SYNC_INTERVAL_S = float(os.environ.get("ADAPTIVE_SYNC_INTERVAL_S", "1.0"))
 METRICS_FLUSH_S = float(os.environ.get("ADAPTIVE_METRICS_FLUSH_S", "2.0"))
 CHECKPOINT_EVERY = int(os.environ.get("ADAPTIVE_CHECKPOINT_EVERY", "16"))
+METRICS_SAMPLE = float(os.environ.get("ADAPTIVE_METRICS_SAMPLE", "0.25"))
+"""Share of events the live metrics score (a prediction costs what serving one costs, and
+ingest would pay it for every event). Chosen by a hash of the person and event id, so the
+sample is the same whichever worker stores an event, and unbiased. 1 scores all."""
+
+
+def _sampled(user_id: str, client_event_id: str, rate: float) -> bool:
+    if rate >= 1.0:
+        return True
+    digest = zlib.crc32(f"{user_id}\x00{client_event_id}".encode())
+    return digest < rate * 2**32
 
 
 def _new_id() -> str:
@@ -78,6 +90,7 @@ class Personalizer:
         control_percent: int | None = None,
         cache_users: int | None = None,
         panel_store: Any | None = None,
+        metrics_sample: float | None = None,
     ) -> None:
         self.engine = make_engine(url)
         self.store = EventStore(engine=self.engine)
@@ -89,6 +102,9 @@ class Personalizer:
         if not 0 <= control_percent <= 100:
             raise ValueError(f"control_percent must be within 0..100, got {control_percent}")
         self.control_percent = control_percent
+        self.metrics_sample = METRICS_SAMPLE if metrics_sample is None else metrics_sample
+        if not 0.0 < self.metrics_sample <= 1.0:
+            raise ValueError(f"metrics_sample must be in (0, 1], got {self.metrics_sample}")
         self.worker = leases.worker_id()
         self._lock = threading.RLock()
         self._registry = self._initial_registry(registry)
@@ -277,7 +293,7 @@ class Personalizer:
         profiles: Mapping[str, UserProfile],
         *,
         score: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
-        own: Callable[[str, Event], None] | None = None,
+        own: Callable[[str, Event, bool], None] | None = None,
     ) -> dict[str, UserRecord]:
         """Each person's record brought up to date with the log: from the cache or their
         checkpoint, then the events after it replayed in arrival order. Events whose
@@ -321,7 +337,6 @@ class Personalizer:
             if stale:  # the last event a copy learned is gone (erased, expired): rebuild
                 for user in stale:
                     records[user] = UserRecord(user_id=user, epoch=profiles[user].model_epoch)
-                    records[user].stored_seq = -2  # force a checkpoint over the stale one
                 fresh = self.store.tails(conn, {u: profiles[u].reset_seq + 1 for u in stale})
                 tails.update(fresh)
         for user, record in records.items():
@@ -339,15 +354,16 @@ class Personalizer:
         rows: Sequence[tuple[int, str, Event]],
         *,
         score: set[tuple[str, str]] | frozenset[tuple[str, str]],
-        own: Callable[[str, Event], None] | None,
+        own: Callable[[str, Event, bool], None] | None,
     ) -> None:
         predictor = self._predictor
         state = record.state
         user = record.user_id
+        mine_events: list[Event] = []
         for seq, cid, event in rows:
             mine = (user, cid) in score
             if event.kind is EventKind.INVOKE:
-                if mine:
+                if mine and _sampled(user, cid, self.metrics_sample):
                     predictions = predictor.rank_state(state, event.context, 10)
                     self.metrics.prediction(predictions, event.command, events_before=state.clock)
                 state.learn(event.command, event.context)
@@ -355,18 +371,24 @@ class Personalizer:
             elif mine:
                 self._count_panel_event(event)
             record.seq = seq
-            if mine and own is not None:
-                own(user, event)
+            record.pending += 1
+            if mine:
+                mine_events.append(event)
+        if own is not None:
+            for i, event in enumerate(mine_events):
+                own(user, event, i == len(mine_events) - 1)
 
     def _checkpoint(self, records: Iterable[UserRecord], *, every: int) -> None:
-        """Store records that advanced by ``every`` events or more since their last store."""
-        due = [r for r in records if r.seq != r.stored_seq and r.seq - r.stored_seq >= every]
+        """Store records that learned ``every`` events or more since their last store. The
+        log stays the truth, so a record not stored yet only costs its tail on a reload:
+        checkpoints are a speed-up, written when they save more than they cost."""
+        due = [r for r in records if r.seq != r.stored_seq and r.pending >= every]
         if not due:
             return
         with self.engine.begin() as conn:
             user_records.store(conn, due, now=self.clock())
         for r in due:
-            r.stored_seq = r.seq
+            r.stored_seq, r.pending = r.seq, 0
 
     def _current(self, user_id: str, prof: UserProfile | None = None) -> UserRecord:
         prof = prof if prof is not None else self._choices(user_id)
@@ -391,16 +413,17 @@ class Personalizer:
 
         An event naming another user, or any event of an opted-out person, is rejected
         without being stored; the rest of the batch goes on as usual."""
-        return self.record_many({user_id: events}, checkpoint_every=CHECKPOINT_EVERY)[user_id]
+        return self.record_many({user_id: events})[user_id]
 
     def record_many(
         self,
         batches: Mapping[str, Sequence[Mapping[str, Any]]],
         *,
-        checkpoint_every: int = 1,
+        checkpoint_every: int = CHECKPOINT_EVERY,
     ) -> dict[str, AppendResult]:
         """``record`` for many people at once (bulk ingest): one append, one read of their
-        profiles and logs, one learning pass and one checkpoint per person per batch."""
+        profiles and logs, one learning pass per person per batch, and one checkpoint write
+        for the people who learned ``checkpoint_every`` events since their last one."""
         self.sync()
         profiles = self._choices_many(list(batches))
         plans = []
@@ -429,7 +452,7 @@ class Personalizer:
                 records = self._records(
                     learners,
                     score=set(accepted),
-                    own=lambda user, ev: self._after_own(user, ev),
+                    own=self._after_own,
                 )
                 self._checkpoint(records.values(), every=checkpoint_every)
         self._maybe_flush()
@@ -456,9 +479,10 @@ class Personalizer:
         event.update({k: v for k, v in context.items() if v is not None})
         return self.record(user_id, [event])
 
-    def _after_own(self, user_id: str, event: Event) -> None:
+    def _after_own(self, user_id: str, event: Event, last: bool) -> None:
         """What only the worker that stored an event does: the found-in-slots check and
-        the task panels of the session it came from."""
+        the task panels of the session it came from (offers by prediction after the
+        person's last event of the batch, when the model has learned all of it)."""
         if event.kind is not EventKind.INVOKE:
             return
         ctx = event.context
@@ -468,7 +492,9 @@ class Personalizer:
                 self.metrics.visible_check(
                     control=self.in_control_group(user_id), found=event.command in shown.visible
                 )
-        self._panel_sessions.advance(user_id, ctx.session_id or "default", event.command)
+        self._panel_sessions.advance(
+            user_id, ctx.session_id or "default", event.command, offer_by_prediction=last
+        )
 
     def _maybe_flush(self) -> None:
         if time.monotonic() - self._flushed_at >= METRICS_FLUSH_S:

@@ -19,7 +19,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def engine(tmp_path, clock) -> Personalizer:
-    return Personalizer(url=f"sqlite:///{tmp_path / 'svc.db'}", clock=clock, control_percent=0)
+    return Personalizer(
+        url=f"sqlite:///{tmp_path / 'svc.db'}", clock=clock, control_percent=0, metrics_sample=1.0
+    )
 
 
 def _use(engine: Personalizer, user: str, commands: list[str], clock: Clock) -> None:

@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from personalization.api import errors
 from personalization.api.limits import API_PREFIX, ApiSettings, BodySizeLimit, RateLimiter
 from personalization.api.routes import decisions, events, meta, registry, users
+from personalization.api.unavailable import UnavailableMiddleware
+from personalization.db import database_url
 from personalization.service import Personalizer, get_personalizer
 
 DESCRIPTION = """\
@@ -47,4 +49,14 @@ def create_api(
     for module in (meta, events, decisions, users, registry):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, prefix=API_PREFIX)
+    app.add_middleware(
+        UnavailableMiddleware, retry_after_s=settings.retry_after_s, prefix=API_PREFIX
+    )
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The factory each uvicorn worker process calls (``--workers N``): workers do not share
+    memory, so each builds its own ``Personalizer`` on ``ADAPTIVE_DB_URL`` and they meet
+    only in the database (and Redis, when ``ADAPTIVE_REDIS_URL`` is set)."""
+    return create_api(Personalizer(url=database_url()))

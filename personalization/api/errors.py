@@ -45,6 +45,7 @@ CODES: dict[str, int] = {
     "invalid_registry": 422,
     "rate_limited": 429,
     "internal_error": 500,
+    "unavailable": 503,
 }
 """Every code the API returns, with its HTTP status. Codes are never renamed."""
 
@@ -81,8 +82,20 @@ class ApiError(Exception):
         self.headers = headers
 
 
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer"},
+    }
+}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries, so the document lists every status a route returns."""
+    """OpenAPI ``responses`` entries, so the document lists every status a route returns.
+
+    503 is always listed: every route that uses this authenticates against the database
+    (and counts against a rate limit that may live in Redis), so every one can meet an
+    outage."""
     described = {
         401: "No valid credentials: missing, unknown, revoked or expired.",
         403: "Credentials valid but not allowed here (scope, application or user).",
@@ -91,17 +104,13 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Request body too large.",
         422: "Invalid input; `field` names it.",
         429: "Too many requests for this key; see `Retry-After`.",
+        503: "The database or Redis is unreachable; retry after `Retry-After` seconds.",
     }
     out: dict[int | str, dict[str, Any]] = {}
-    for status in statuses:
+    for status in (*statuses, 503):
         entry: dict[str, Any] = {"model": ErrorResponse, "description": described[status]}
-        if status == 429:
-            entry["headers"] = {
-                "Retry-After": {
-                    "description": "Seconds to wait before retrying.",
-                    "schema": {"type": "integer"},
-                }
-            }
+        if status in (429, 503):
+            entry["headers"] = RETRY_AFTER_HEADER
         out[status] = entry
     return out
 

@@ -7,8 +7,9 @@ become a 500.
 
 Rate limiting uses the maintained ``limits`` package (the engine under ``slowapi``), applied
 after authentication so the bucket is the *key*, not an IP address that many clients share.
-The default storage is in-process memory (one bucket set per server process); point
-``ADAPTIVE_API_RATE_LIMIT_STORAGE`` at ``redis://...`` to share buckets across processes.
+Buckets live in Redis when ``ADAPTIVE_REDIS_URL`` is set (several workers must share one
+budget per key, or each would grant the full limit), else in process memory;
+``ADAPTIVE_API_RATE_LIMIT_STORAGE`` overrides either.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from personalization.engine.connections import redis_url
+
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 2_097_152  # 2 MiB: a full batch of 1,000 maximal events (~1.05 MB) fits
 MAX_BATCH = 1000  # events per ingest request
@@ -33,6 +36,15 @@ MAX_PREDICTIONS = 100
 DEFAULT_RATE_LIMIT = "1200/minute"
 DEFAULT_TOKEN_TTL = 900  # seconds
 MAX_TOKEN_TTL = 86_400
+DEFAULT_RETRY_AFTER_S = 2  # what a 503 asks clients to wait: a database restart takes seconds
+DEFAULT_READY_TIMEOUT_S = 2.0  # per readiness check, so a probe never hangs on a dead host
+_REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
+_REDIS_TIMEOUTS = {"socket_connect_timeout": 2.0, "socket_timeout": 2.0}
+
+
+def default_rate_limit_storage() -> str:
+    """Redis when the deployment has one (shared buckets), else this process's memory."""
+    return redis_url() or "memory://"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,15 +55,22 @@ class ApiSettings:
     rate_limit_storage: str = "memory://"
     max_body_bytes: int = MAX_BODY_BYTES
     max_batch: int = MAX_BATCH
+    retry_after_s: int = DEFAULT_RETRY_AFTER_S
+    ready_timeout_s: float = DEFAULT_READY_TIMEOUT_S
 
     @classmethod
     def from_env(cls) -> ApiSettings:
         env = os.environ
         return cls(
             rate_limit=env.get("ADAPTIVE_API_RATE_LIMIT", DEFAULT_RATE_LIMIT),
-            rate_limit_storage=env.get("ADAPTIVE_API_RATE_LIMIT_STORAGE", "memory://"),
+            rate_limit_storage=env.get("ADAPTIVE_API_RATE_LIMIT_STORAGE", "").strip()
+            or default_rate_limit_storage(),
             max_body_bytes=int(env.get("ADAPTIVE_API_MAX_BODY_BYTES", str(MAX_BODY_BYTES))),
             max_batch=int(env.get("ADAPTIVE_API_MAX_BATCH", str(MAX_BATCH))),
+            retry_after_s=int(env.get("ADAPTIVE_API_RETRY_AFTER_S", str(DEFAULT_RETRY_AFTER_S))),
+            ready_timeout_s=float(
+                env.get("ADAPTIVE_API_READY_TIMEOUT_S", str(DEFAULT_READY_TIMEOUT_S))
+            ),
         )
 
 
@@ -60,7 +79,11 @@ class RateLimiter:
 
     def __init__(self, limit: str, storage: str = "memory://") -> None:
         self.item: RateLimitItem = parse(limit)
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage))
+        # Without timeouts a Redis that stopped answering would hang every request; with
+        # them it fails fast and the request becomes a 503.
+        options = _REDIS_TIMEOUTS if storage.startswith(_REDIS_SCHEMES) else {}
+        self.storage = storage
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage, **options))
 
     def hit(self, bucket: str) -> int | None:
         """Count one request; ``None`` if allowed, else seconds until a retry can pass."""

@@ -242,3 +242,13 @@ class MeOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: Literal["ok"]
+
+
+class ReadyChecks(BaseModel):
+    database: str = Field(description='"ok", or "unreachable: <short reason>"')
+    redis: str = Field(description='"ok", "not configured", or "unreachable: <short reason>"')
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ready", "unavailable"]
+    checks: ReadyChecks

@@ -17,6 +17,8 @@ over its body; its size is bounded because ``UserState`` prunes rare long contex
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,13 +29,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from personalization.model_store import ModelFormatError, UserModelState, dumps, loads
+from personalization.model_store import ModelFormatError, UserModelState
 from personalization.predict.base import RankedCounter
 from personalization.predict.features import MAX_ORDER, UserState
 
-RECORD_KIND = "user_record"
+_SEP = " "  # joins a context's commands: command ids never contain a space
+_MAGIC = "adaptive-user-record/2 "
 RECORD_VERSION = 2
 MODEL_NAME = "learned"
+MAX_RECORD_CHARS = 64 * 1024 * 1024
 _TABLE = UserModelState.__table__  # type: ignore[attr-defined]
 
 
@@ -64,6 +68,7 @@ class UserRecord:
     state: UserState = field(default_factory=UserState)
     usage: Usage = field(default_factory=Usage)
     stored_seq: int = -1  # seq of the copy in the database (-1: none); not serialised
+    pending: int = 0  # events learned since that copy; not serialised
 
     @property
     def events(self) -> int:
@@ -121,7 +126,7 @@ def record_body(record: UserRecord) -> dict[str, Any]:
             "history": list(state.history),
             "order0": _counter_to(state.order0),
             "order0_total": state.order0.total,
-            "contexts": [[list(k), row] for k, row in state.contexts.items()],
+            "contexts": {_SEP.join(k): row for k, row in state.contexts.items()},
             "frecency": _counter_to(state.frecency),
             "frecency_total": state.frecency.total,
             "frecency_weight": state.frecency_weight,
@@ -168,21 +173,15 @@ def record_from_body(data: Mapping[str, Any], *, user_id: str) -> UserRecord:
     state.last_seen = _int_map(raw.get("last_seen"), "'last_seen'")
     state.clock = _number(raw.get("clock"), "'clock'", integer=True)
     contexts = raw.get("contexts")
-    if not isinstance(contexts, list):
-        raise ModelFormatError("user record field 'contexts' must be a list")
-    for i, item in enumerate(contexts):
-        if (
-            not isinstance(item, list)
-            or len(item) != 2
-            or not isinstance(item[0], list)
-            or not 1 <= len(item[0]) <= MAX_ORDER
-            or not all(isinstance(c, str) for c in item[0])
-        ):
-            raise ModelFormatError(f"user record field 'contexts[{i}]' is malformed")
-        row = _int_map(item[1], f"'contexts[{i}]'")
+    if not isinstance(contexts, dict):
+        raise ModelFormatError("user record field 'contexts' must be an object")
+    for joined, counts in contexts.items():
+        key = tuple(joined.split(_SEP))
+        if not 1 <= len(key) <= MAX_ORDER or not all(key):
+            raise ModelFormatError(f"user record field 'contexts' has a bad context {joined!r}")
+        row = _int_map(counts, f"'contexts[{joined!r}]'")
         if not row or 0 in row.values():
-            raise ModelFormatError(f"user record field 'contexts[{i}]' has no counts")
-        key = tuple(item[0])
+            raise ModelFormatError(f"user record field 'contexts[{joined!r}]' has no counts")
         state.contexts[key] = row
         state.context_totals[key] = sum(row.values())
     ctx_counts = raw.get("context_counts")
@@ -219,20 +218,44 @@ def _optional_str(value: Any, where: str) -> str | None:
 
 
 def dump_record(record: UserRecord) -> str:
-    return dumps(RECORD_KIND, {"version": RECORD_VERSION, **record_body(record)})
+    """``<magic> sha256:<hex>\n<body>``: the body's JSON keeps every key's order (ties in a
+    person's ranking are broken by the order commands were seen), and the digest covers
+    its exact text, so a row changed outside the engine is refused on load."""
+    body = json.dumps(
+        {"version": RECORD_VERSION, **record_body(record)},
+        separators=(",", ":"),
+        allow_nan=False,
+    )
+    return f"{_MAGIC}sha256:{hashlib.sha256(body.encode()).hexdigest()}\n{body}"
 
 
 def load_record(text: str, *, user_id: str) -> UserRecord:
-    data = loads(text, kind=RECORD_KIND)
-    if data.get("version") != RECORD_VERSION:
+    if len(text) > MAX_RECORD_CHARS:
+        raise ModelFormatError(f"user record is larger than {MAX_RECORD_CHARS} characters")
+    head, sep, body = text.partition("\n")
+    if not sep or not head.startswith(_MAGIC):
+        raise ModelFormatError("not a user record: unknown format")
+    digest = head[len(_MAGIC) :]
+    expected = "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+    if not hmac.compare_digest(digest, expected):
+        raise ModelFormatError("user record digest does not match: content was modified")
+    try:
+        data = json.loads(body, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ModelFormatError(f"user record is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
         raise ModelFormatError(f"user record field 'version' must be {RECORD_VERSION}")
     return record_from_body(data, user_id=user_id)
+
+
+def _reject_constant(name: str) -> float:
+    raise ModelFormatError(f"user record contains {name}, which is not a number")
 
 
 def copy_record(record: UserRecord) -> UserRecord:
     """An independent copy (through the serialised form, so it is exactly what a load gives)."""
     out = record_from_body(json.loads(json.dumps(record_body(record))), user_id=record.user_id)
-    out.stored_seq = record.stored_seq
+    out.stored_seq, out.pending = record.stored_seq, record.pending
     return out
 
 

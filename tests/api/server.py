@@ -1,5 +1,6 @@
 """The API served for real: ``python -m personalization.api`` in a subprocess, on a free port
-and a temp SQLite file, so tests go over real HTTP and can kill the server hard."""
+and a temp SQLite file (or any database URL), so tests go over real HTTP and can kill the
+server hard."""
 
 from __future__ import annotations
 
@@ -40,13 +41,31 @@ def revoke(db_url: str, key: str) -> None:
 
 
 class ApiServer:
-    """Start with :meth:`start`; :meth:`kill` is SIGKILL, :meth:`stop` a clean shutdown."""
+    """Start with :meth:`start`; :meth:`kill` is SIGKILL, :meth:`stop` a clean shutdown.
 
-    def __init__(self, db_path: Path, log_path: Path, *, rate_limit: str = "100000/minute"):
-        self.db_url = f"sqlite:///{db_path}"
+    ``db_url`` serves another database than the SQLite file ``db_path`` (PostgreSQL tests
+    pass ``None`` for the path); ``env`` adds variables (``ADAPTIVE_REDIS_URL`` ...);
+    ``workers`` > 1 runs that many uvicorn worker processes.
+    """
+
+    def __init__(
+        self,
+        db_path: Path | None,
+        log_path: Path,
+        *,
+        rate_limit: str = "100000/minute",
+        db_url: str | None = None,
+        env: dict[str, str] | None = None,
+        workers: int = 1,
+    ):
+        if db_url is None and db_path is None:
+            raise ValueError("give db_path (a SQLite file) or db_url")
+        self.db_url = db_url or f"sqlite:///{db_path}"
         self.db_path = db_path
         self.log_path = log_path
         self.rate_limit = rate_limit
+        self.env = dict(env or {})
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -58,14 +77,17 @@ class ApiServer:
             ADAPTIVE_CONTROL_PERCENT="0",
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.env)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "personalization.api", "--port", str(self.port)]
-            + ["--db", self.db_url],
+            + ["--db", self.db_url, "--workers", str(self.workers)],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # Its own group when it has workers, so kill() reaches them too.
+            start_new_session=self.workers > 1,
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -83,7 +105,10 @@ class ApiServer:
 
     def kill(self) -> None:
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
+        if self.workers > 1:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        else:
+            self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
@@ -93,5 +118,4 @@ class ApiServer:
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+            self.kill()

@@ -34,7 +34,7 @@ SCOPE = {  # (method, path) -> the scope it needs; every documented operation mu
     ("put", "/api/v1/registry"): "registry",
     ("get", "/api/v1/me"): None,  # any valid credential
 }
-PUBLIC = {("get", "/api/v1/health")}
+PUBLIC = {("get", "/api/v1/health"), ("get", "/api/v1/ready")}
 BODIES = {
     "/api/v1/apps/{application}/events": {
         "events": [{"client_event_id": "m1", "user_id": "alice", "command": "save"}]

@@ -89,9 +89,17 @@ def ingest(
             results[index].update(field="user_id", reason=problem)
             continue
         groups.setdefault(raw["user_id"], []).append(index)
+    # one append and one learning pass for the whole batch, whoever's events it holds
+    batches = {
+        engine_user_id(access.application, user): [
+            _with_time(events[i], engine_user_id(access.application, user))  # type: ignore[arg-type]
+            for i in indexes
+        ]
+        for user, indexes in groups.items()
+    }
+    answers = engine.record_many(batches)
     for user, indexes in groups.items():
-        uid = engine_user_id(access.application, user)
-        part = engine.record(uid, [_with_time(events[i], uid) for i in indexes])  # type: ignore[arg-type]
+        part = answers[engine_user_id(access.application, user)]
         why = {r.index: r for r in part.rejections}
         for pos, index in enumerate(indexes):
             results[index]["status"] = part.codes[pos]
