@@ -91,7 +91,11 @@ class Personalizer:
         cache_users: int | None = None,
         panel_store: Any | None = None,
         metrics_sample: float | None = None,
+        redis_url: str | None = None,
     ) -> None:
+        """``url``: the database (default ``ADAPTIVE_DB_URL``); ``redis_url``: Redis for
+        what several workers share but need not keep (default ``ADAPTIVE_REDIS_URL``;
+        none: one process)."""
         self.engine = make_engine(url)
         self.store = EventStore(engine=self.engine)
         self.clock = clock
@@ -121,7 +125,7 @@ class Personalizer:
             predict=self._rank_cached,
             append=self.store.append,
             count=self._count_panel_event,
-            store=panel_store if panel_store is not None else panel_store_from_env(),
+            store=panel_store if panel_store is not None else panel_store_from_env(redis_url),
         )
         self._predictor = default_predictor(commands=self._registry.command_meta())
         self._artifact: model_store.Artifact | None = None

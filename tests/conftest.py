@@ -147,3 +147,11 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
         db_url=request.getfixturevalue("pg_url"),
         redis_url=request.getfixturevalue("redis_url"),
     )
+
+
+@pytest.fixture(scope="session")
+def schonlau_users():
+    """The first 20 Schonlau users' real command logs (5,000 commands each), read once."""
+    from personalization.datasets import schonlau
+
+    return list(schonlau(users=20))

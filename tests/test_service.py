@@ -1,4 +1,5 @@
-"""The engine facade against a real SQLite file: what every host relies on."""
+"""The engine facade against real databases (SQLite, and PostgreSQL + Redis): what every
+host relies on."""
 
 from __future__ import annotations
 
@@ -18,10 +19,17 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def engine(tmp_path, clock) -> Personalizer:
-    return Personalizer(
-        url=f"sqlite:///{tmp_path / 'svc.db'}", clock=clock, control_percent=0, metrics_sample=1.0
+def engine(backend, clock) -> Personalizer:
+    """Every test runs on embedded SQLite and on PostgreSQL + Redis."""
+    eng = Personalizer(
+        url=backend.db_url,
+        redis_url=backend.redis_url,
+        clock=clock,
+        control_percent=0,
+        metrics_sample=1.0,
     )
+    yield eng
+    eng.close()
 
 
 def _use(engine: Personalizer, user: str, commands: list[str], clock: Clock) -> None:

@@ -1,4 +1,5 @@
-"""EventStore on real SQLite files: idempotent batches, history, export, erase, retention."""
+"""EventStore on real databases (every test taking ``db_url`` runs on SQLite and on
+PostgreSQL): idempotent batches, history, export, erase, retention."""
 
 from __future__ import annotations
 
@@ -34,14 +35,12 @@ def ev(cid: str, user: str = "alice", command: str = "open", **extra: Any) -> di
     return {"client_event_id": cid, "user_id": user, "command": command, **extra}
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'events.db'}"
-
 
 @pytest.fixture(params=["fast", "portable"])
 def store(request: pytest.FixtureRequest, db_url: str) -> EventStore:
     with EventStore(engine=make_engine(db_url), portable=request.param == "portable") as s:
+        # the stand-in table is this test's, not a migration's: create it on either backend
+        LearnedStateForTest.__table__.create(s.engine, checkfirst=True)  # type: ignore[attr-defined]
         yield s
 
 
@@ -89,12 +88,27 @@ def test_accepted_events_survive_a_new_process(db_url: str) -> None:
 def test_a_database_error_stores_nothing_from_the_batch(db_url: str, portable: bool) -> None:
     with EventStore(engine=make_engine(db_url), portable=portable) as store:
         with store.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "CREATE TRIGGER refuse_boom BEFORE INSERT ON usage_event "
-                    "WHEN NEW.command = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            if conn.dialect.name == "sqlite":
+                conn.execute(
+                    text(
+                        "CREATE TRIGGER refuse_boom BEFORE INSERT ON usage_event "
+                        "WHEN NEW.command = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                    )
                 )
-            )
+            else:
+                conn.execute(
+                    text(
+                        "CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN "
+                        "IF NEW.command = 'boom' THEN RAISE EXCEPTION 'refused' "
+                        "USING ERRCODE = '23514'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+                    )
+                )
+                conn.execute(
+                    text(
+                        "CREATE TRIGGER refuse_boom BEFORE INSERT ON usage_event "
+                        "FOR EACH ROW EXECUTE FUNCTION refuse_boom()"
+                    )
+                )
         with pytest.raises(IntegrityError):
             store.append([ev("1"), ev("2", command="boom"), ev("3")])
         assert store.count() == 0

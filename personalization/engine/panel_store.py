@@ -186,10 +186,11 @@ class RedisPanelStore:
         return f"{self.prefix}:user:{_part(user_id)}"
 
 
-def panel_store_from_env() -> MemoryPanelStore | RedisPanelStore:
-    """Redis when ``ADAPTIVE_REDIS_URL`` is set (several workers must see the same panels),
-    otherwise a per-process store of at most ``ADAPTIVE_PANEL_SESSIONS_MAX`` sessions."""
-    url = redis_url()
+def panel_store_from_env(url: str | None = None) -> MemoryPanelStore | RedisPanelStore:
+    """Redis when ``url`` or ``ADAPTIVE_REDIS_URL`` is set (several workers must see the
+    same panels), otherwise a per-process store of at most ``ADAPTIVE_PANEL_SESSIONS_MAX``
+    sessions."""
+    url = url or redis_url()
     if url is not None:
         return RedisPanelStore(redis_client(url))
     raw = os.environ.get(SESSIONS_MAX_ENV, "").strip()

@@ -71,8 +71,18 @@ class LocalApi:
         return asyncio.run(go())
 
 
-def local_api(tmp_path: Path, settings: ApiSettings | None = None) -> LocalApi:
-    engine = Personalizer(url=f"sqlite:///{tmp_path / 'local.db'}", control_percent=0)
+def local_api(
+    tmp_path: Path,
+    settings: ApiSettings | None = None,
+    *,
+    url: str | None = None,
+    redis_url: str | None = None,
+) -> LocalApi:
+    engine = Personalizer(
+        url=url or f"sqlite:///{tmp_path / 'local.db'}",
+        redis_url=redis_url,
+        control_percent=0,
+    )
     app = create_api(engine, settings=settings or ApiSettings(rate_limit="100000/minute"))
     api = LocalApi(app=app, engine=engine, key="")
     api.key = api.make_key(ALL)
@@ -80,7 +90,8 @@ def local_api(tmp_path: Path, settings: ApiSettings | None = None) -> LocalApi:
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[LocalApi]:
-    made = local_api(tmp_path)
+def api(tmp_path: Path, backend) -> Iterator[LocalApi]:
+    """The in-process app on embedded SQLite and on PostgreSQL + Redis."""
+    made = local_api(tmp_path, url=backend.db_url, redis_url=backend.redis_url)
     yield made
-    made.engine.engine.dispose()
+    made.engine.close()

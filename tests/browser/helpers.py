@@ -45,7 +45,7 @@ def engine_id(page: Page, base: str) -> str:
 
 def in_control_group(user_id: str, tmp: Path) -> bool:
     """The engine's own stable hash (same default share as the server)."""
-    engine = Personalizer(url=f"sqlite:///{tmp / 'hash.db'}", warm_up=False)
+    engine = Personalizer(url=f"sqlite:///{tmp / 'hash.db'}")
     try:
         return engine.in_control_group(user_id)
     finally:
