@@ -594,7 +594,12 @@ def bench_size(
     url = f"sqlite:///{db}"
     rng = random.Random(f"scale-{args.seed}")
     need = 2 * args.serve_users + args.latency_users + args.erase_users
-    picked = [f"msnbc-{v}" for v in rng.sample(range(1, visitors + 1), min(need, visitors))]
+    if need > visitors:
+        raise BenchError(
+            f"{label} holds {visitors} visitors, fewer than the {need} distinct people the "
+            "steps need: use a larger size or fewer --serve-users/--latency-users"
+        )
+    picked = [f"msnbc-{v}" for v in rng.sample(range(1, visitors + 1), need)]
     serve_a, rest = picked[: args.serve_users], picked[args.serve_users :]
     serve_b, rest = rest[: args.serve_users], rest[args.serve_users :]
     latency, erase = rest[: args.latency_users], rest[args.latency_users :]

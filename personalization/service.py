@@ -30,6 +30,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from personalization import model_store, profile_store, registry_store
@@ -780,6 +781,19 @@ class Personalizer:
             return self._panel_sessions.tick(user_id, session_id)
 
     # ------------------------------------------------------------------ insights
+
+    def recent_users(self, limit: int = 50) -> list[str]:
+        """People whose models changed most recently (an indexed read of at most ``limit``
+        rows: a designer's preview list must not grow with the number of users)."""
+        table = model_store.UserModelState.__table__  # type: ignore[attr-defined]
+        stmt = (
+            select(table.c.user_id)
+            .where(table.c.model_name == user_records.MODEL_NAME)
+            .order_by(table.c.updated_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
 
     def live_metrics(self) -> dict[str, Any]:
         """Every worker's counters summed (this one's pending increments flushed first)."""

@@ -97,7 +97,7 @@ class DesignerState(rx.State):
         with rx.session() as session:
             names = {u.id: u.username for u in session.exec(select(LocalUser)).all()}
         people = [Choice(PERSONA_NEW, "Persona: brand-new user (no history)")]
-        for uid in engine.store.users():
+        for uid in engine.recent_users(limit=50):
             label = uid
             if uid.startswith("web:") and uid[4:].isdigit():
                 label = f"{names.get(int(uid[4:]), 'deleted account')} ({uid})"
@@ -246,9 +246,9 @@ class DesignerState(rx.State):
 
     @rx.event
     async def pick_user(self, user: str):
-        if not await self._allowed():
+        if not await self._allowed() or not user.strip():
             return
-        self.preview_user = user
+        self.preview_user = user.strip()
         await asyncio.to_thread(self._preview)
 
 
@@ -441,6 +441,12 @@ def _preview() -> rx.Component:
                 ),
                 value=DesignerState.preview_user,
                 on_change=DesignerState.pick_user,
+            ),
+            rx.input(
+                placeholder="or type any user id",
+                on_blur=DesignerState.pick_user,
+                data_testid="preview-user-id",
+                width="100%",
             ),
             rx.vstack(
                 rx.foreach(DesignerState.preview, _preview_item),
