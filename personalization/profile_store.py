@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from sqlalchemy import Text
+from sqlalchemy.engine import Connection
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from personalization.layout import Layout
@@ -47,6 +48,17 @@ def load_profile(*, session: Session, user_id: str) -> UserProfile:
     if row is None:
         return UserProfile(user_id=user_id)
     return UserProfile.from_dict(json.loads(row.data))
+
+
+def read_profile(conn: Connection, user_id: str) -> UserProfile:
+    """``load_profile`` on a plain connection, for the request path (read on every call so
+    an opt-out holds on every worker at once; the ORM cost more than the look-up)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"SELECT data FROM {UserProfileRow.__tablename__} WHERE user_id = {mark}"
+    found = conn.exec_driver_sql(sql, (user_id,)).scalar()
+    if found is None:
+        return UserProfile(user_id=user_id)
+    return UserProfile.from_dict(json.loads(found))
 
 
 def save_profile(*, session: Session, profile: UserProfile) -> None:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
-from personalization.events import EventRejected, to_epoch
+from personalization.events import EventRejected
 from personalization.store import AppendResult
-from personalization.types import Context, Event, EventKind
 
 
 def refusals(
@@ -52,33 +50,3 @@ def merge(
         rejections += [replace(r, index=own[r.index]) for r in stored.rejections]
     rejections.sort(key=lambda r: r.index)
     return AppendResult(codes=codes, client_event_ids=ids, rejections=rejections)
-
-
-def epoch(value: Any, *, default: float) -> float:
-    """An accepted event's client time as epoch seconds (the store already validated it)."""
-    if value is None:
-        return default
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if isinstance(value, datetime):
-        return to_epoch(value)
-    seconds = float(value)
-    return seconds / 1000.0 if seconds > 2e10 else seconds  # JavaScript milliseconds
-
-
-def accepted_event(user_id: str, raw: Mapping[str, Any], *, now: float) -> Event:
-    """The engine's view of a raw event the store accepted (``now`` if it had no time)."""
-    return Event(
-        user_id=user_id,
-        command=raw["command"],
-        timestamp=epoch(raw.get("client_time"), default=now),
-        context=Context(
-            route=raw.get("route"),
-            device=raw.get("device"),
-            session_id=raw.get("session_id"),
-            task_id=raw.get("task_id"),
-            region=raw.get("region"),
-            component=raw.get("component"),
-        ),
-        kind=EventKind(raw.get("kind", EventKind.INVOKE)),
-    )

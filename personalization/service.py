@@ -18,6 +18,7 @@ Thread-safe: Reflex runs event handlers concurrently, so learning holds one lock
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -31,6 +32,7 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from personalization import model_store, profile_store, registry_store
@@ -299,6 +301,7 @@ class Personalizer:
         *,
         score: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
         own: Callable[[str, Event, bool], None] | None = None,
+        conn: Connection | None = None,
     ) -> dict[str, UserRecord]:
         """Each person's record brought up to date with the log: from the cache or their
         checkpoint, then the events after it replayed in arrival order. Events whose
@@ -314,7 +317,9 @@ class Personalizer:
                 records[user] = cached
             else:
                 missing.append(user)
-        with self.engine.connect() as conn:
+        with contextlib.ExitStack() as stack:
+            if conn is None:
+                conn = stack.enter_context(self.engine.connect())
             stored = user_records.fetch(conn, missing)
             for user in missing:
                 prof = profiles[user]
@@ -396,9 +401,11 @@ class Personalizer:
             r.stored_seq, r.pending = r.seq, 0
 
     def _current(self, user_id: str, prof: UserProfile | None = None) -> UserRecord:
-        prof = prof if prof is not None else self._choices(user_id)
         with self._lock:
-            record = self._records({user_id: prof})[user_id]
+            with self.engine.connect() as conn:  # one connection for the whole look-up
+                if prof is None:
+                    prof = profile_store.read_profile(conn, user_id)
+                record = self._records({user_id: prof}, conn=conn)[user_id]
             self._checkpoint([record], every=CHECKPOINT_EVERY)
         return record
 
@@ -451,7 +458,8 @@ class Personalizer:
                         raw = batch[own[pos]]
                         accepted[(user, raw["client_event_id"])] = raw
             results[user] = merge(batch, own=own, refused=refused, stored=part)
-        learners = {u: profiles[u] for u, *_ in plans if any(k[0] == u for k in accepted)}
+        touched = {user for user, _cid in accepted}
+        learners = {u: profiles[u] for u, *_ in plans if u in touched}
         if learners:
             with self._lock:
                 records = self._records(
@@ -594,8 +602,8 @@ class Personalizer:
     def _choices(self, user_id: str) -> UserProfile:
         """What the person chose, read from the database on every call: an opt-out or a
         reset made through any worker holds everywhere at once."""
-        with Session(self.engine) as session:
-            return profile_store.load_profile(session=session, user_id=user_id)
+        with self.engine.connect() as conn:
+            return profile_store.read_profile(conn, user_id)
 
     def _choices_many(self, user_ids: list[str]) -> dict[str, UserProfile]:
         with Session(self.engine) as session:
@@ -772,7 +780,6 @@ class Personalizer:
         self, user_id: str, task_id: str, action: str, *, session_id: str = "default"
     ) -> list[PanelView]:
         with self._lock:
-            self._current(user_id)
             return self._panel_sessions.act(user_id, task_id, action, session_id)
 
     def tick(self, user_id: str, *, session_id: str = "default") -> list[PanelView]:
