@@ -35,7 +35,6 @@ def ev(cid: str, user: str = "alice", command: str = "open", **extra: Any) -> di
     return {"client_event_id": cid, "user_id": user, "command": command, **extra}
 
 
-
 @pytest.fixture(params=["fast", "portable"])
 def store(request: pytest.FixtureRequest, db_url: str) -> EventStore:
     with EventStore(engine=make_engine(db_url), portable=request.param == "portable") as s:
