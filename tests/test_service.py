@@ -299,3 +299,27 @@ def test_a_forked_worker_gets_its_own_engine_with_a_working_trainer(tmp_path, mo
     assert get_personalizer() is parent  # the parent keeps its own
     parent.trainer.stop()
     set_personalizer(None)
+
+
+def test_workers_follow_the_newest_registry_and_never_write_an_old_one_back(backend, clock):
+    """Worker A starts from code's registry; a designer saves a newer version through worker
+    B; a worker restarted from the same (now older) code must not write it back, and A
+    picks the new version up on its next sync."""
+    code = example_registry()
+    a = Personalizer(url=backend.db_url, redis_url=backend.redis_url, registry=code, clock=clock)
+    b = Personalizer(url=backend.db_url, redis_url=backend.redis_url, clock=clock)
+    first = a.registry.version
+    assert b.registry.version == first
+    edited = code.to_dict()
+    edited["name"] = code.name + " (designer edit)"
+    newer = b.save_registry(edited, note="designer")
+    assert newer == first + 1
+    restarted = Personalizer(
+        url=backend.db_url, redis_url=backend.redis_url, registry=code, clock=clock
+    )
+    assert restarted.registry.version == newer  # the old content was not saved again
+    assert [v.version for v in restarted.registry_history()] == [first, newer]
+    a.sync(force=True)
+    assert a.registry.version == newer and a.registry.name.endswith("(designer edit)")
+    for eng in (a, b, restarted):
+        eng.close()
