@@ -143,7 +143,14 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--", "personalization"], capture_output=True, text=True
+    )
     return {
+        "git_commit": commit.stdout.strip() or None,
+        "engine_uncommitted_changes": bool(dirty.stdout.strip()),
         "cores": os.cpu_count(),
         "cpu": cpu,
         "ram_gib": round(mem_kib / 2**20, 1),
@@ -340,6 +347,7 @@ def child_serve(url: str, users: list[str]) -> dict[str, Any]:
     out = {
         "cache_max_users": engine._cache.max_users,  # noqa: SLF001 - what the cache was set to
         "cached_users": len(engine._cache),  # noqa: SLF001
+        "cache_estimated_mib": round(getattr(engine._cache, "bytes", 0) / MIB, 1),  # noqa: SLF001
         "rss_start_mib": start,
         "rss_mib": status["VmRSS"],
         "hwm_mib": status["VmHWM"],
@@ -359,16 +367,19 @@ def child_latency(url: str, users: list[str], erase: list[str]) -> dict[str, Any
 
     engine = Personalizer(url=url)
     engine.predictions("scale-warmup:nobody")  # first-call costs (imports, statement cache)
-    cold, warm = [], []
+    cold, warm, cold_cpu, warm_cpu = [], [], [], []
+    cpu = time.process_time
     gc.collect()
     for user in tqdm(users, desc="cold/warm", unit="user", file=sys.stderr):
-        t0 = time.perf_counter()
+        c0, t0 = cpu(), time.perf_counter()
         engine.predictions(user)
-        t1 = time.perf_counter()
+        c1, t1 = cpu(), time.perf_counter()
         engine.predictions(user)
-        t2 = time.perf_counter()
+        c2, t2 = cpu(), time.perf_counter()
         cold.append(t1 - t0)
         warm.append(t2 - t1)
+        cold_cpu.append(c1 - c0)
+        warm_cpu.append(c2 - c1)
     counts = [engine.store.count(u) for u in users]
     slowest = sorted(range(len(users)), key=lambda i: cold[i])[-5:]
     erasures, erased_events = [], []
@@ -387,6 +398,12 @@ def child_latency(url: str, users: list[str], erase: list[str]) -> dict[str, Any
         "warm_p50_ms": ms(pct(warm, 50)),
         "warm_p99_ms": ms(pct(warm, 99)),
         "warm_max_ms": ms(max(warm)),
+        # CPU time of this process only: what is left when waits for the other programs on
+        # a shared machine (and for the disk) are taken out of the wall-clock numbers
+        "cold_cpu_p50_ms": ms(pct(cold_cpu, 50)),
+        "cold_cpu_p99_ms": ms(pct(cold_cpu, 99)),
+        "warm_cpu_p50_ms": ms(pct(warm_cpu, 50)),
+        "warm_cpu_p99_ms": ms(pct(warm_cpu, 99)),
         "events_per_user_p50": pct(counts, 50),
         "events_per_user_p99": pct(counts, 99),
         "events_per_user_max": max(counts),
@@ -819,6 +836,8 @@ def print_table(results: dict[str, Any]) -> None:
         ("cold p99 ms", lambda s: s["latency"]["cold_p99_ms"]),
         ("warm p50 ms", lambda s: s["latency"]["warm_p50_ms"]),
         ("warm p99 ms", lambda s: s["latency"]["warm_p99_ms"]),
+        ("cold p99 ms, CPU time", lambda s: s["latency"]["cold_cpu_p99_ms"]),
+        ("warm p99 ms, CPU time", lambda s: s["latency"]["warm_cpu_p99_ms"]),
         ("erase median ms", lambda s: s["latency"]["erase_median_ms"]),
         ("raw append ev/s (SQLite)", lambda s: s["ingest_sqlite"]["raw_append"]["events_per_s"]),
         ("record_many ev/s (SQLite)", lambda s: s["ingest_sqlite"]["record_many"]["events_per_s"]),
@@ -940,6 +959,9 @@ def main(argv: list[str] | None = None) -> int:
         except BenchError as exc:
             print(f"error at size {size_label(size)}: {exc}", file=sys.stderr)
             results["errors"].append(f"{size_label(size)}: {exc}")
+        finally:  # the work copy is throw-away, whatever happened
+            for old in args.cache_dir.glob(f"work-{size_label(size)}.db*"):
+                old.unlink()
         save()
     if not args.no_postgres:
         smallest = cuts[min(targets)][0]

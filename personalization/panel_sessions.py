@@ -81,43 +81,65 @@ class PanelSessions:
         self, user_id: str, session_id: str, command: str, *, offer_by_prediction: bool = True
     ) -> None:
         """The person ran ``command``: tick off steps, close finished tasks, offer new ones.
+        ``offer_by_prediction=False`` skips offers driven by the model's probability."""
+        self.advance_many(user_id, session_id, [command], offer_by_prediction=offer_by_prediction)
 
-        ``offer_by_prediction=False`` skips offers driven by the model's probability (a bulk
-        batch asks only after its person's last event: earlier predictions are already
-        outdated by the events that follow them in the same batch)."""
+    def advance_many(
+        self,
+        user_id: str,
+        session_id: str,
+        commands: Sequence[str],
+        *,
+        offer_by_prediction: bool = True,
+    ) -> None:
+        """``advance`` for each of ``commands`` in order, loading and saving the session
+        once. Offers by prediction are considered after the last command only: earlier
+        predictions are outdated by the commands that follow them in the same batch."""
+        if not commands:
+            return
         registry = self.registry
         by_probability = offer_by_prediction and any(
             t.trigger.probability is not None for t in registry.tasks
         )
         predictions = self._predict(user_id) if by_probability else []
-        if not self._may_matter(user_id, session_id, command, predictions):
+        if not self._may_matter(user_id, session_id, commands, predictions):
             return
+        events: list[Event] = []
         with self._session(user_id, session_id) as session:
             panels, steps = session.panels, session.steps
             registry = panels.registry
-            for panel in panels.visible():
-                task = registry.task(panel.task_id)
-                if any(s.ref == command for s in task.steps):
-                    steps.setdefault(panel.task_id, set()).add(command)
-            events = panels.observe(command)
-            offered = panels.consider(command=command, predictions=predictions)
-            for event in offered:
-                task = registry.task(event.context.task_id or "")
-                steps[task.id] = {command} if any(s.ref == command for s in task.steps) else set()
-                if task.trigger.command == command:  # the person started the task: show it now
-                    offered = [*offered, *panels.open(task.id)]
-            events += offered
+            for i, command in enumerate(commands):
+                for panel in panels.visible():
+                    task = registry.task(panel.task_id)
+                    if any(s.ref == command for s in task.steps):
+                        steps.setdefault(panel.task_id, set()).add(command)
+                events += panels.observe(command)
+                offered = panels.consider(
+                    command=command, predictions=predictions if i == len(commands) - 1 else ()
+                )
+                for event in offered:
+                    task = registry.task(event.context.task_id or "")
+                    steps[task.id] = (
+                        {command} if any(s.ref == command for s in task.steps) else set()
+                    )
+                    if task.trigger.command == command:  # the person started it: show it now
+                        offered = [*offered, *panels.open(task.id)]
+                events += offered
         self._store(user_id, session_id, events)
 
     def _may_matter(
-        self, user_id: str, session_id: str, command: str, predictions: Sequence[Prediction]
+        self,
+        user_id: str,
+        session_id: str,
+        commands: Sequence[str],
+        predictions: Sequence[Prediction],
     ) -> bool:
-        """Whether ``command`` can change this session at all: most commands of a session
+        """Whether ``commands`` can change this session at all: most commands of a session
         with no panel trigger nothing, and are answered without loading anything else.
         The base threshold is a lower bound (dismissals only raise it), so this never
         skips an offer the full check would make."""
         for task in self.registry.tasks:
-            if command == task.trigger.command:
+            if task.trigger.command in commands:
                 return True
             base = task.trigger.probability
             if base is not None and task_start_probability(task, predictions) >= base:

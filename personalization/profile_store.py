@@ -73,12 +73,18 @@ def save_profile(*, session: Session, profile: UserProfile) -> None:
     session.commit()
 
 
-def load_profiles(*, session: Session, user_ids: list[str]) -> dict[str, UserProfile]:
+def read_profiles(conn: Connection, user_ids: list[str]) -> dict[str, UserProfile]:
     """Stored profiles of many people in one query (fresh defaults for the others)."""
-    found = {}
-    if user_ids:
-        stmt = select(UserProfileRow).where(col(UserProfileRow.user_id).in_(user_ids))
-        found = {r.user_id: UserProfile.from_dict(json.loads(r.data)) for r in session.exec(stmt)}
+    found: dict[str, UserProfile] = {}
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    for start in range(0, len(user_ids), 500):
+        part = user_ids[start : start + 500]
+        sql = (
+            f"SELECT user_id, data FROM {UserProfileRow.__tablename__} "
+            f"WHERE user_id IN ({', '.join([mark] * len(part))})"
+        )
+        for user, data in conn.exec_driver_sql(sql, tuple(part)):
+            found[user] = UserProfile.from_dict(json.loads(data))
     return {u: found.get(u) or UserProfile(user_id=u) for u in user_ids}
 
 

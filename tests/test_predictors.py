@@ -253,3 +253,24 @@ def test_package_exports_are_sorted_and_importable() -> None:
         "context_blend3",
         "context_blend",
     }
+
+
+def test_may_rank_is_false_only_when_the_commands_cannot_be_ranked(schonlau_users) -> None:
+    """The cheap pre-check behind task offers never says "no" for a command the full
+    ranking could return (checked against the ranking itself on real histories)."""
+    from personalization.predict import LearnedPredictor, PopulationModel
+    from personalization.types import CommandMeta
+
+    catalogue = [CommandMeta(id="ls", group="files"), CommandMeta(id="share", group="files")]
+    population = PopulationModel().fit(evs[:300] for _u, evs in schonlau_users[10:14])
+    for pop in (None, population):
+        model = LearnedPredictor(commands=catalogue, population=pop)
+        for _uid, events in schonlau_users[:3]:
+            for ev in events[:150]:
+                model.partial_fit(ev)
+                state = model.users_[ev.user_id]
+                ranked = {p.command for p in model.rank_state(state, None, 10_000)}
+                for wanted in ({"share"}, {"definitely-not-a-command"}, {ev.command}):
+                    if not model.may_rank(state, wanted):
+                        assert not wanted & ranked, (wanted, ev)
+        assert not model.may_rank(None, {"definitely-not-a-command"})

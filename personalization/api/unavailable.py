@@ -26,12 +26,16 @@ from personalization.api.limits import API_PREFIX
 
 log = logging.getLogger("personalization.api")
 
-Dependency = Literal["database", "redis"]
+Dependency = Literal["database", "redis", "conflict"]
 
 MESSAGES: dict[Dependency, str] = {
     "database": "the database is unreachable; retry later",
     "redis": "Redis is unreachable; retry later",
+    # PostgreSQL aborted this transaction to resolve a deadlock or a serialization
+    # conflict with another worker: retrying the same request is the documented remedy
+    "conflict": "the database aborted a write that conflicted with another one; retry",
 }
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization
 
 # SQLite reports "no such table" and syntax errors as OperationalError too: those are bugs.
 # Only these mean the file cannot be used right now.
@@ -102,9 +106,17 @@ def _redis_down(error: BaseException) -> bool:
     return isinstance(error, redis_exc.ConnectionError | redis_exc.TimeoutError)
 
 
+def _conflict(error: BaseException) -> bool:
+    orig = getattr(error, "orig", error)
+    return getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+
+
 def unavailable_dependency(exc: BaseException) -> Dependency | None:
-    """Which backing service ``exc`` says is unreachable, or None for any other failure."""
+    """Which backing service ``exc`` says is unreachable (or ``conflict``: a retryable
+    abort), or None for any other failure."""
     for error in _chain(exc):
+        if _conflict(error):
+            return "conflict"
         if _redis_down(error):
             return "redis"
         if _database_down(error):

@@ -133,6 +133,26 @@ class FeatureBuilder:
         for meta in commands:
             if meta.group:
                 self.by_group.setdefault(meta.group, []).append(meta.id)
+        self.population_commands = population.commands() if population is not None else set()
+        self.first_commands = {meta.id for meta in commands[:10]}
+
+    def may_rank(self, state: UserState | None, wanted: set[str]) -> bool:
+        """Whether any of ``wanted`` can be among this person's candidates now (False
+        means each has probability 0): a cheap check that spares a full ranking when the
+        answer cannot matter, e.g. task triggers a web visitor never comes near."""
+        if not wanted:
+            return False
+        if state is not None and not wanted.isdisjoint(state.order0.value):
+            return True
+        if not wanted.isdisjoint(self.population_commands):
+            return True
+        last = state.history[-1] if state is not None and state.history else None
+        group = self.group_of.get(last) if last is not None else None
+        if group and not wanted.isdisjoint(self.by_group[group][:GROUP_CANDIDATES]):
+            return True
+        # the catalogue's first commands stand in when nothing else proposes candidates
+        nothing_else = (state is None or state.order0.total <= 0) and not self.population_commands
+        return nothing_else and not wanted.isdisjoint(self.first_commands)
 
     def candidates(
         self, state: UserState | None, context: Context | None

@@ -256,6 +256,10 @@ class LearnedPredictor(Predictor):
     def rank(self, user_id: str, context: Context | None = None, k: int = 10) -> list[Prediction]:
         return self.rank_state(self.users_.get(user_id), context, k)
 
+    def may_rank(self, state: UserState | None, commands: set[str]) -> bool:
+        """False when none of ``commands`` can get a probability above 0 for this person."""
+        return self.parts_[0].may_rank(state, commands)
+
     def rank_state(
         self, state: UserState | None, context: Context | None = None, k: int = 10
     ) -> list[Prediction]:

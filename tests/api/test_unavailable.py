@@ -182,6 +182,15 @@ def test_wrapped_driver_errors_are_recognised_through_the_chain(tmp_path: Path) 
 # -- Redis that is not there -----------------------------------------------------------------
 
 
+def test_a_deadlock_abort_is_a_retryable_conflict_not_an_outage() -> None:
+    """PostgreSQL aborts one of two deadlocked transactions; the request is safe to retry
+    (ingest is idempotent), so it is a 503 with Retry-After, and says what happened."""
+    for error in (psycopg.errors.DeadlockDetected("x"), psycopg.errors.SerializationFailure("y")):
+        wrapped = sa_exc.OperationalError("INSERT ...", {}, error)
+        assert unavailable_dependency(wrapped) == "conflict"
+    assert unavailable_dependency(psycopg.errors.UniqueViolation("z")) is None
+
+
 def test_redis_url_nobody_listens_on_gives_503_naming_redis_without_its_password(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
