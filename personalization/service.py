@@ -18,6 +18,7 @@ Thread-safe: Reflex runs event handlers concurrently, so learning holds one lock
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import os
@@ -924,7 +925,15 @@ def get_personalizer() -> Personalizer:
             keep = float(os.environ.get("ADAPTIVE_RETENTION_INTERVAL_S", "3600"))
             if interval > 0 or keep > 0:
                 _instance.start_jobs(retrain_every_s=interval, retention_every_s=keep)
+            atexit.register(_flush_at_exit, _instance)
         return _instance
+
+
+def _flush_at_exit(engine: Personalizer) -> None:
+    """A worker that stops cleanly adds its last metric increments before it goes."""
+    if engine.metrics.pending:
+        with contextlib.suppress(Exception):  # the database may already be gone
+            engine.flush_metrics()
 
 
 def set_personalizer(personalizer: Personalizer | None) -> None:

@@ -1,11 +1,11 @@
 """``POST /apps/{application}/events``: batched, idempotent ingest with a result per event.
 
-A server-side sender batches events of many users, while the engine records one user per
-call (it checks that user's consent once). So the batch is split by user, each part goes
-through ``Personalizer.record`` (which commits before returning), and the answers are put
-back in input order. The response is sent only after every part committed: a client that
-saw it can forget the batch; one that did not retries it whole with the same client event
-ids, and what was already stored comes back as ``duplicate``.
+A server-side sender batches events of many users. The batch is grouped by user and goes to
+``Personalizer.record_many`` whole (one append, each person's consent checked and model
+updated once), and the answers are put back in input order. The response is sent only
+after the append committed: a client that saw it can forget the batch; one that did not
+retries it whole with the same client event ids, and what was already stored comes back
+as ``duplicate``.
 """
 
 from __future__ import annotations
