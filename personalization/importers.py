@@ -24,7 +24,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -32,7 +32,7 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from personalization.datasets import LogFormatError, datasets_dir, msnbc
-from personalization.store import EventStore
+from personalization.store import AppendResult, EventStore
 
 __all__ = [
     "ImportReport",
@@ -220,13 +220,19 @@ def _bar(progress: bool, total: int | None, unit: str) -> tqdm:
     )
 
 
+Sink = Callable[[list[dict[str, Any]]], AppendResult]
+"""Where batches go: ``EventStore.append`` (store only), or ``Personalizer.ingest``
+(store, then update each touched person's model once per batch)."""
+
+
 class _Batcher:
     """Collects events, appends them in batches and folds the results into the report."""
 
-    def __init__(self, store: EventStore, report: ImportReport, batch: int) -> None:
+    def __init__(self, store: EventStore | Sink, report: ImportReport, batch: int) -> None:
         if batch < 1:
             raise ValueError(f"batch must be >= 1, got {batch}")
-        self.store, self.report, self.batch = store, report, batch
+        self.append: Sink = store.append if isinstance(store, EventStore) else store
+        self.report, self.batch = report, batch
         self.events: list[dict[str, Any]] = []
         self.lines: list[int] = []
 
@@ -247,7 +253,7 @@ class _Batcher:
     def flush(self) -> None:
         if not self.events:
             return
-        result = self.store.append(self.events)
+        result = self.append(self.events)
         self.report.events += len(self.events)
         self.report.accepted += result.accepted
         self.report.duplicates += result.duplicates
@@ -257,7 +263,7 @@ class _Batcher:
 
 
 def import_log(
-    store: EventStore,
+    store: EventStore | Sink,
     path: str | Path,
     *,
     batch: int = 5000,
@@ -303,7 +309,7 @@ MSNBC_VISITORS = 989_818
 
 
 def import_msnbc(
-    store: EventStore,
+    store: EventStore | Sink,
     path: str | Path | None = None,
     limit: int | None = None,
     *,
@@ -345,26 +351,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="MSNBC: at most this many")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--no-learn",
+        action="store_true",
+        help="only store the events (faster); people's models are then built from the log "
+        "the first time each is used",
+    )
     args = parser.parse_args(argv)
     if not args.msnbc and not args.path:
         parser.error("PATH is required (or use --msnbc)")
-    with EventStore(args.db) as store:
-        try:
-            if args.msnbc:
-                report = import_msnbc(
-                    store, args.path, args.limit, batch=args.batch, progress=not args.no_progress
-                )
-            else:
-                report = import_log(
-                    store,
-                    args.path,
-                    batch=args.batch,
-                    progress=not args.no_progress,
-                    source=args.source,
-                )
-        except (LogFormatError, FileNotFoundError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+    if args.no_learn:
+        store: Any = EventStore(args.db)
+        sink: EventStore | Sink = store
+    else:
+        from personalization.service import Personalizer  # the store alone needs no engine
+
+        store = Personalizer(url=args.db)
+        sink = store.ingest
+    try:
+        if args.msnbc:
+            report = import_msnbc(
+                sink, args.path, args.limit, batch=args.batch, progress=not args.no_progress
+            )
+        else:
+            report = import_log(
+                sink,
+                args.path,
+                batch=args.batch,
+                progress=not args.no_progress,
+                source=args.source,
+            )
+    except (LogFormatError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
     return 0
 

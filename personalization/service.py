@@ -482,6 +482,37 @@ class Personalizer:
         self._maybe_flush()
         return results
 
+    def ingest(
+        self, events: Sequence[Mapping[str, Any]], *, checkpoint_every: int = 1
+    ) -> AppendResult:
+        """A mixed batch of many people's events (an importer's, a server's), answered in
+        input order: ``record_many`` with each person's events grouped, and every touched
+        person's model checkpointed once per batch by default, so people imported in bulk
+        get their first prediction from a checkpoint rather than from their whole history.
+        Events without a usable ``user_id`` go to the store alone, which rejects them with
+        the field and reason."""
+        groups: dict[str, list[int]] = {}
+        loose: list[int] = []
+        for i, event in enumerate(events):
+            user = event.get("user_id") if isinstance(event, Mapping) else None
+            (groups.setdefault(user, []) if isinstance(user, str) and user else loose).append(i)
+        answers = self.record_many(
+            {u: [events[i] for i in idx] for u, idx in groups.items()},
+            checkpoint_every=checkpoint_every,
+        )
+        codes: list[Any] = ["rejected"] * len(events)
+        ids: list[str | None] = [None] * len(events)
+        rejections = []
+        parts = [(idx, answers[u]) for u, idx in groups.items()]
+        if loose:
+            parts.append((loose, self.store.append([events[i] for i in loose])))
+        for idx, part in parts:
+            for pos, index in enumerate(idx):
+                codes[index], ids[index] = part.codes[pos], part.client_event_ids[pos]
+            rejections += [replace(r, index=idx[r.index]) for r in part.rejections]
+        rejections.sort(key=lambda r: r.index)
+        return AppendResult(codes=codes, client_event_ids=ids, rejections=rejections)
+
     def record_command(
         self,
         user_id: str,

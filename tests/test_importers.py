@@ -165,3 +165,35 @@ def test_msnbc_slice_imports_every_click_once(store: EventStore) -> None:
     assert [e.command for e in store.history(first_user)] == [e.command for e in first_events]
     again = import_msnbc(store, limit=300, progress=False)
     assert (again.accepted, again.duplicates) == (0, expected)
+
+
+def test_a_learning_import_checkpoints_everyone_and_answers_like_a_store_only_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI learns by default: the same per-line answers as storing only, and each
+    imported person has a model checkpoint, so their first prediction does not replay
+    their whole history. ``--no-learn`` stores only."""
+    from sqlalchemy import func, select
+
+    from personalization.model_store import UserModelState
+    from personalization.service import Personalizer
+
+    path = write(tmp_path / "both.csv", CSV_LOG)
+    learned, raw = f"sqlite:///{tmp_path / 'l.db'}", f"sqlite:///{tmp_path / 'r.db'}"
+    assert main([str(path), "--db", learned, "--json", "--no-progress"]) == 0
+    with_learning = json.loads(capsys.readouterr().out)
+    assert main([str(path), "--db", raw, "--json", "--no-progress", "--no-learn"]) == 0
+    store_only = json.loads(capsys.readouterr().out)
+    for key in ("accepted", "duplicates", "rejected", "errors"):
+        assert with_learning[key] == store_only[key]
+    for url, expected in ((learned, True), (raw, False)):
+        eng = Personalizer(url=url, control_percent=0)
+        with eng.engine.connect() as conn:
+            users = conn.execute(select(func.count()).select_from(UserModelState)).scalar()
+        assert (users == len(eng.store.users())) is expected, url
+        eng.close()
+    a, b = Personalizer(url=learned), Personalizer(url=raw)
+    for user in a.store.users():
+        assert a.predictions(user) == b.predictions(user)  # the log rebuilds the same model
+    a.close()
+    b.close()
