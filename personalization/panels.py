@@ -103,10 +103,15 @@ class Panel:
         )
 
 
+def task_start_command(task: Task) -> str | None:
+    """The command whose probability says ``task`` is starting: its trigger command, or its
+    first command step when the trigger names none."""
+    return task.trigger.command or next((s.ref for s in task.steps if s.kind == "command"), None)
+
+
 def task_start_probability(task: Task, predictions: Sequence[Prediction]) -> float:
-    """The model's probability that ``task`` starts next: that of its trigger command, or of
-    its first command step when the trigger names none."""
-    first = task.trigger.command or next((s.ref for s in task.steps if s.kind == "command"), None)
+    """The model's probability that ``task`` starts next (see ``task_start_command``)."""
+    first = task_start_command(task)
     return next((p.probability for p in predictions if p.command == first), 0.0)
 
 

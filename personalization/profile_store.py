@@ -44,10 +44,7 @@ class UserLayoutRow(SQLModel, table=True):
 
 def load_profile(*, session: Session, user_id: str) -> UserProfile:
     """The stored profile, or a fresh default one (not saved) for a new person."""
-    row = session.get(UserProfileRow, user_id)
-    if row is None:
-        return UserProfile(user_id=user_id)
-    return UserProfile.from_dict(json.loads(row.data))
+    return read_profile(session.connection(), user_id)
 
 
 def read_profile(conn: Connection, user_id: str) -> UserProfile:

@@ -48,6 +48,7 @@ from personalization.layout import Layout, decide_layout
 from personalization.live_metrics import LiveMetrics, readout
 from personalization.palette import palette_entries
 from personalization.panel_sessions import PanelSessions
+from personalization.panels import task_start_command
 from personalization.predict import DEFAULT_SCORER, default_predictor
 from personalization.predict.learned import Scorer
 from personalization.predict.population import PopulationModel
@@ -116,6 +117,7 @@ class Personalizer:
         self.worker = leases.worker_id()
         self._lock = threading.RLock()
         self._registry = self._initial_registry(registry)
+        self._offer_commands = _offer_commands(self._registry)
         self.metrics = LiveMetrics()
         self._flushed_at = time.monotonic()
         self._synced_at = time.monotonic()
@@ -183,6 +185,7 @@ class Personalizer:
 
     def _use_registry(self, registry: Registry) -> None:
         self._registry = registry
+        self._offer_commands = _offer_commands(registry)
         commands = registry.command_meta()
         population = self._artifact.population if self._artifact is not None else None
         self._predictor = default_predictor(
@@ -234,9 +237,8 @@ class Personalizer:
                 self._scorer = None
                 self._predictor.set_population(None, None)
                 return
-            scorer = artifact.scorer
-            self._scorer = scorer
-            self._predictor.set_population(artifact.population, scorer)
+            self._scorer = artifact.scorer
+            self._predictor.set_population(artifact.population, artifact.scorer)
 
     @property
     def population_version(self) -> int:
@@ -416,12 +418,7 @@ class Personalizer:
         ranking per person per batch was a fifth of bulk ingest, for nothing)."""
         record = self._cache.get(user_id)
         state = record.state if record else None
-        triggers = {
-            task.trigger.command or next((st.ref for st in task.steps if st.kind == "command"), "")
-            for task in self._registry.tasks
-            if task.trigger.probability is not None
-        }
-        if not self._predictor.may_rank(state, triggers):
+        if not self._predictor.may_rank(state, self._offer_commands):
             return []
         return self._predictor.rank_state(state, None, 10)
 
@@ -601,7 +598,7 @@ class Personalizer:
         region = self._registry.region(region_id)  # KeyError-like error names the region
         choices = self._choices(user_id)
         record = self._current(user_id, choices)
-        prof = _with_usage(choices, record)
+        prof = _with_usage(choices, record)  # the record itself is needed below
         if self.in_control_group(user_id):
             prof = replace(prof, level=Level.OFF)
         previous = self._layouts.previous(user_id, region.id)
@@ -664,8 +661,11 @@ class Personalizer:
 
     def profile(self, user_id: str) -> UserProfile:
         """The person's choices (stored) joined with their usage statistics (learned)."""
-        choices = self._choices(user_id)
-        return _with_usage(choices, self._current(user_id, choices))
+        return self._joined(self._choices(user_id))
+
+    def _joined(self, choices: UserProfile) -> UserProfile:
+        """``choices`` (just read or just saved, so not read again) with the usage learned."""
+        return _with_usage(choices, self._current(choices.user_id, choices))
 
     def _control(self, user_id: str, kind: EventKind, *, region: str, command: str) -> UserProfile:
         self._registry.region(region)
@@ -694,7 +694,7 @@ class Personalizer:
                     }
                 ]
             )
-        return self.profile(user_id)
+        return self._joined(prof)
 
     def pin(self, user_id: str, *, region: str, command: str) -> UserProfile:
         return self._control(user_id, EventKind.PIN, region=region, command=command)
@@ -709,12 +709,11 @@ class Personalizer:
         return self._control(user_id, EventKind.UNHIDE, region=region, command=command)
 
     def set_level(self, user_id: str, level: Level | str) -> UserProfile:
-        self._save_choices(controls.set_level(self._choices(user_id), level))
-        return self.profile(user_id)
+        return self._joined(self._save_choices(controls.set_level(self._choices(user_id), level)))
 
     def set_recording(self, user_id: str, enabled: bool) -> UserProfile:
-        self._save_choices(controls.set_recording(self._choices(user_id), enabled))
-        return self.profile(user_id)
+        prof = controls.set_recording(self._choices(user_id), enabled)
+        return self._joined(self._save_choices(prof))
 
     def set_retention(self, user_id: str, days: int) -> UserProfile:
         if not isinstance(days, int) or not 1 <= days <= 3650:
@@ -737,7 +736,7 @@ class Personalizer:
             self._layouts.delete_stored(user_id)
             self._cache.pop(user_id)
             self._panel_sessions.forget(user_id)
-        return self.profile(user_id)
+        return self._joined(prof)
 
     def in_control_group(self, user_id: str) -> bool:
         """A stable ``control_percent``% of users get the designer layout (no adaptation),
@@ -902,6 +901,17 @@ class Personalizer:
             self.flush_metrics()
         self.trainer.stop(wait=False)
         self.engine.dispose()
+
+
+def _offer_commands(registry: Registry) -> set[str]:
+    """The commands whose predicted probability can offer a task panel (fixed per registry
+    version, so not recomputed for every person of every batch)."""
+    return {
+        command
+        for task in registry.tasks
+        if task.trigger.probability is not None
+        and (command := task_start_command(task)) is not None
+    }
 
 
 def _slice(result: AppendResult, start: int, n: int) -> AppendResult:

@@ -253,13 +253,6 @@ def _reject_constant(name: str) -> float:
     raise ModelFormatError(f"user record contains {name}, which is not a number")
 
 
-def copy_record(record: UserRecord) -> UserRecord:
-    """An independent copy (through the serialised form, so it is exactly what a load gives)."""
-    out = record_from_body(json.loads(json.dumps(record_body(record))), user_id=record.user_id)
-    out.stored_seq, out.pending = record.stored_seq, record.pending
-    return out
-
-
 # -- the table --------------------------------------------------------------------------------
 def fetch(conn: Connection, user_ids: Sequence[str]) -> dict[str, tuple[str, int, str]]:
     """Stored ``(epoch, seq, payload)`` per person, for those that have a record."""

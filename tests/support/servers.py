@@ -25,8 +25,9 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import psycopg
 from psycopg import sql
@@ -168,6 +169,42 @@ def unprivileged_user() -> str:
     return FALLBACK_PG_USER
 
 
+def _wait_ready(
+    server: Any,
+    name: str,
+    probe: Callable[[], None],
+    errors: type[Exception] | tuple[type[Exception], ...],
+    timeout: float,
+    *,
+    pause: float,
+) -> None:
+    """Poll ``probe`` until it stops raising ``errors``. A server that exits meanwhile, or
+    never answers within ``timeout``, fails with the tail of its log (killed in the second
+    case, so nothing half-started is left behind)."""
+    assert server._proc is not None
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        if server._proc.poll() is not None:
+            code = server._proc.returncode
+            server._cleanup_process()
+            raise ServerUnavailable(
+                f"{name} exited at start ({code}); log {server.log_path}:\n"
+                f"{_log_tail(server.log_path)}"
+            )
+        try:
+            probe()
+            return
+        except errors as exc:
+            last_error = exc
+            time.sleep(pause)
+    server.kill()
+    raise ServerUnavailable(
+        f"{name} not answering on port {server.port} after {timeout}s ({last_error}); "
+        f"log {server.log_path}:\n{_log_tail(server.log_path)}"
+    )
+
+
 class PostgresServer:
     """A private PostgreSQL cluster under ``root``; trust auth for superuser ``postgres``.
 
@@ -298,29 +335,11 @@ class PostgresServer:
                 pidfile.unlink()
 
     def _wait_ready(self, timeout: float) -> None:
-        assert self._proc is not None
-        deadline = time.monotonic() + timeout
-        last_error: Exception | None = None
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                code = self._proc.returncode
-                self._cleanup_process()
-                raise ServerUnavailable(
-                    f"postgres exited at start ({code}); log {self.log_path}:\n"
-                    f"{_log_tail(self.log_path)}"
-                )
-            try:
-                with psycopg.connect(self.conninfo(), connect_timeout=2) as conn:
-                    conn.execute("SELECT 1")
-                return
-            except psycopg.OperationalError as exc:
-                last_error = exc
-                time.sleep(0.1)
-        self.kill()
-        raise ServerUnavailable(
-            f"postgres not accepting connections on port {self.port} after {timeout}s "
-            f"({last_error}); log {self.log_path}:\n{_log_tail(self.log_path)}"
-        )
+        def probe() -> None:
+            with psycopg.connect(self.conninfo(), connect_timeout=2) as conn:
+                conn.execute("SELECT 1")
+
+        _wait_ready(self, "postgres", probe, psycopg.OperationalError, timeout, pause=0.1)
 
     def stop(self) -> None:
         """Fast shutdown: roll back open transactions, disconnect clients, checkpoint."""
@@ -456,31 +475,14 @@ class RedisServer:
     def _wait_ready(self, timeout: float) -> None:
         import redis
 
-        assert self._proc is not None
-        deadline = time.monotonic() + timeout
-        last_error: Exception | None = None
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                code = self._proc.returncode
-                self._cleanup_process()
-                raise ServerUnavailable(
-                    f"redis-server exited at start ({code}); log {self.log_path}:\n"
-                    f"{_log_tail(self.log_path)}"
-                )
+        def probe() -> None:
             client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
             try:
-                if client.ping():
-                    return
-            except redis.RedisError as exc:
-                last_error = exc
-                time.sleep(0.05)
+                client.ping()
             finally:
                 client.close()
-        self.kill()
-        raise ServerUnavailable(
-            f"redis-server not answering on port {self.port} after {timeout}s ({last_error}); "
-            f"log {self.log_path}:\n{_log_tail(self.log_path)}"
-        )
+
+        _wait_ready(self, "redis-server", probe, redis.RedisError, timeout, pause=0.05)
 
     def stop(self) -> None:
         if self._proc is None:
