@@ -203,14 +203,17 @@ def validate_batch(
     return good, _BATCH_ADAPTER.validate_python([raw[i] for i in good]), rejected
 
 
-def to_event(row: UsageEventBase | Mapping[str, Any]) -> Event:
-    """A stored row (model or mapping) as the engine's in-memory ``Event``."""
+def to_event(
+    row: UsageEventBase | Mapping[str, Any], *, default_time: float | None = None
+) -> Event:
+    """A stored row (model or mapping) as the engine's in-memory ``Event``; without a client
+    time its timestamp is ``default_time``."""
     get = row.get if isinstance(row, Mapping) else row.__dict__.get
     client_time = get("client_time")
     if isinstance(client_time, datetime):
         ts: float | None = to_epoch(client_time)
     else:
-        ts = None if client_time is None else float(client_time)
+        ts = default_time if client_time is None else float(client_time)
     ctx = {name: get(name) for name in CONTEXT_FIELDS}
     device = ctx["device"]
     ctx["device"] = None if device is None else str(device)

@@ -56,7 +56,7 @@ from personalization.profile import Level, UserProfile
 from personalization.recording import merge, refusals
 from personalization.registry import ApplyOn, Registry, example_registry
 from personalization.shown_layouts import ShownLayouts
-from personalization.store import AppendResult, EventStore
+from personalization.store import AppendResult, EventStore, Written
 from personalization.training import PopulationTrainer
 from personalization.types import Context, Event, EventKind, Prediction
 from personalization.views import PaletteEntry, PanelView
@@ -66,10 +66,12 @@ MIN_EVENTS_FOR_SCORER = 20_000
 SYNC_INTERVAL_S = float(os.environ.get("ADAPTIVE_SYNC_INTERVAL_S", "1.0"))
 METRICS_FLUSH_S = float(os.environ.get("ADAPTIVE_METRICS_FLUSH_S", "2.0"))
 CHECKPOINT_EVERY = int(os.environ.get("ADAPTIVE_CHECKPOINT_EVERY", "32"))
-METRICS_SAMPLE = float(os.environ.get("ADAPTIVE_METRICS_SAMPLE", "0.25"))
+METRICS_SAMPLE = float(os.environ.get("ADAPTIVE_METRICS_SAMPLE", "0.1"))
 """Share of events the live metrics score (a prediction costs what serving one costs, and
-ingest would pay it for every event). Chosen by a hash of the person and event id, so the
-sample is the same whichever worker stores an event, and unbiased. 1 scores all."""
+ingest would pay it for every event: at 25% it was a fifth of bulk ingest). Chosen by a hash
+of the person and event id, so the sample is the same whichever worker stores an event, and
+unbiased; at 10%, 10,000 events a day give hit@1 within about +-3 points (95%). 1 scores
+all."""
 
 
 def _sampled(user_id: str, client_event_id: str, rate: float) -> bool:
@@ -305,13 +307,15 @@ class Personalizer:
         score: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
         own: Callable[[str, list[Event]], None] | None = None,
         conn: Connection | None = None,
+        written: Written | None = None,
     ) -> dict[str, UserRecord]:
         """Each person's record brought up to date with the log: from the cache or their
         checkpoint, then the events after it replayed in arrival order. Events whose
         ``(user, client_event_id)`` is in ``score`` (this call stored them) are scored for
         the live metrics before being learned and handed to ``own``; others' events are
         learned silently, so a metric counts each event once whichever worker learns it.
-        Call with the lock held."""
+        ``written`` (an SQLite append's own events) spares reading them back: the log is
+        read only up to the id below them. Call with the lock held."""
         records: dict[str, UserRecord] = {}
         missing: list[str] = []
         for user, prof in profiles.items():
@@ -341,7 +345,7 @@ class Personalizer:
                 user: (r.seq if r.seq > 0 else profiles[user].reset_seq + 1)
                 for user, r in records.items()
             }
-            tails = self.store.tails(conn, after)
+            tails = self._tails(conn, after, written)
             stale = [
                 user
                 for user, r in records.items()
@@ -352,14 +356,36 @@ class Personalizer:
                     records[user] = UserRecord(user_id=user, epoch=profiles[user].model_epoch)
                 fresh = self.store.tails(conn, {u: profiles[u].reset_seq + 1 for u in stale})
                 tails.update(fresh)
+        handed: list[tuple[str, list[Event]]] = []
         for user, record in records.items():
             rows = tails[user]
             if rows and rows[0][0] == record.seq:
                 rows = rows[1:]
             if rows:
-                self._replay(record, rows, score=score, own=own)
+                mine = self._replay(record, rows, score=score)
+                if mine:
+                    handed.append((user, mine))
             self._cache.put(record)
+        if own is not None:  # after every record is cached: ``own`` predicts from them
+            for user, events in handed:
+                own(user, events)
         return records
+
+    def _tails(
+        self, conn: Connection, after: dict[str, int], written: Written | None
+    ) -> dict[str, list[tuple[int, str, Event]]]:
+        if written is None:
+            return self.store.tails(conn, after)
+        # A record that already holds events past the batch (another thread or worker
+        # wrote and served them first) reads its tail whole, as usual.
+        ahead = {u: s for u, s in after.items() if s > written.before + 1}
+        tails = self.store.tails(conn, ahead) if ahead else {}
+        below = {u: s for u, s in after.items() if u not in ahead}
+        if below:
+            tails.update(self.store.tails(conn, below, upto=written.before))
+            for user in below:
+                tails[user].extend(written.events.get(user, ()))
+        return tails
 
     def _replay(
         self,
@@ -367,8 +393,8 @@ class Personalizer:
         rows: Sequence[tuple[int, str, Event]],
         *,
         score: set[tuple[str, str]] | frozenset[tuple[str, str]],
-        own: Callable[[str, list[Event]], None] | None,
-    ) -> None:
+    ) -> list[Event]:
+        """Learn ``rows``; return the events among them that this call stored."""
         predictor = self._predictor
         state = record.state
         user = record.user_id
@@ -387,8 +413,7 @@ class Personalizer:
             record.pending += 1
             if mine:
                 mine_events.append(event)
-        if own is not None and mine_events:
-            own(user, mine_events)
+        return mine_events
 
     def _checkpoint(self, records: Iterable[UserRecord], *, every: int) -> None:
         """Store records that learned ``every`` events or more since their last store. The
@@ -454,7 +479,7 @@ class Personalizer:
             own = [i for i in range(len(batch)) if i not in refused]
             plans.append((user, batch, own, refused, len(to_store)))
             to_store.extend(batch[i] for i in own)
-        stored = self.store.append(to_store) if to_store else None
+        stored, written = self.store.append_learning(to_store) if to_store else (None, None)
         results: dict[str, AppendResult] = {}
         accepted: dict[tuple[str, str], Mapping[str, Any]] = {}
         for user, batch, own, refused, offset in plans:
@@ -471,9 +496,7 @@ class Personalizer:
         if learners:
             with self._lock:
                 records = self._records(
-                    learners,
-                    score=set(accepted),
-                    own=self._after_own,
+                    learners, score=set(accepted), own=self._after_own, written=written
                 )
                 self._checkpoint(records.values(), every=checkpoint_every)
         self._maybe_flush()

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -148,14 +148,16 @@ _SQLITE_INSERT = (
 
 def _insert_sqlite(
     conn: Connection, rows: list[dict[str, Any]], *, server_time: float
-) -> set[tuple[str, str]] | None:
+) -> tuple[set[tuple[str, str]] | None, int]:
     """The fast path. SQLAlchemy's per-row bind processing cost more than SQLite's own
     insert, so rows go to the driver as plain tuples (StrEnums bind as text).
 
     The caller's ``BEGIN IMMEDIATE`` took SQLite's single write lock first, so every row
     this batch inserts gets an id above the current maximum: when ``ON CONFLICT DO
     NOTHING`` skipped some rows, one range scan on the primary key tells exactly which keys
-    were new, even with other processes writing.
+    were new, even with other processes writing. Returns them (None: all were) and that
+    maximum: the new rows hold the ids just above it, in input order (rowids without
+    AUTOINCREMENT are max + 1, and a skipped row takes none).
     """
     before = conn.exec_driver_sql(f"SELECT max(id) FROM {_TABLE.name}").scalar() or 0
     values = [
@@ -177,9 +179,42 @@ def _insert_sqlite(
     ]
     written = conn.exec_driver_sql(_SQLITE_INSERT, values).rowcount
     if written == len(rows):
-        return None  # all new: the common case needs no look-up
+        return None, before  # all new: the common case needs no look-up
     sql = f"SELECT user_id, client_event_id FROM {_TABLE.name} WHERE id > ?"
-    return {(u, c) for u, c in conn.exec_driver_sql(sql, (before,))}
+    return {(u, c) for u, c in conn.exec_driver_sql(sql, (before,))}, before
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What an SQLite append wrote, for a caller that learns from it at once
+    (``EventStore.append_learning``): every event with an id up to ``before`` was committed
+    before the batch, and ``events`` (per person, ``(id, client_event_id, event)`` in id
+    order) are the batch's new ones, just above it. Such a caller reads from the log only
+    the ids up to ``before`` and takes the rest from here, exactly as the log has them."""
+
+    before: int
+    events: dict[str, list[tuple[int, str, Event]]]
+
+
+def _logged(row: Mapping[str, Any]) -> Event:
+    """A row as learners read it from the log: without a client clock, arrival time is the
+    event's time."""
+    return to_event(row, default_time=float(row["server_time"]))
+
+
+def _written(
+    rows: list[dict[str, Any]], new: set[tuple[str, str]] | None, before: int, server_time: float
+) -> Written:
+    out: dict[str, list[tuple[int, str, Event]]] = {}
+    seq = before
+    for row in rows:
+        key = (row["user_id"], row["client_event_id"])
+        if new is not None and key not in new:
+            continue
+        seq += 1
+        full = {**DEFAULTS, **row, "server_time": server_time}
+        out.setdefault(key[0], []).append((seq, key[1], _logged(full)))
+    return Written(before=before, events=out)
 
 
 class EventStore:
@@ -220,6 +255,19 @@ class EventStore:
     def append(self, events: Sequence[Mapping[str, Any] | UsageEventCreate]) -> AppendResult:
         """Store a batch: valid new events are committed together, retried ones are reported
         as duplicates (first write wins), invalid ones are rejected one by one."""
+        return self._append(events, keep=False)[0]
+
+    def append_learning(
+        self, events: Sequence[Mapping[str, Any] | UsageEventCreate]
+    ) -> tuple[AppendResult, Written | None]:
+        """``append``, and on SQLite what it wrote (``Written``), so that a learner need not
+        read its own batch back. Other databases give None: their ids are not assigned in
+        commit order, so only reading the log says what lies before a batch."""
+        return self._append(events, keep=self._strategy == "sqlite")
+
+    def _append(
+        self, events: Sequence[Mapping[str, Any] | UsageEventCreate], *, keep: bool
+    ) -> tuple[AppendResult, Written | None]:
         indexes, rows, rejections = validate_batch(events)
         keys = [(row["user_id"], row["client_event_id"]) for row in rows]
         firsts = rows
@@ -231,13 +279,19 @@ class EventStore:
                     seen.add(key)
                     firsts.append(row)
         new: set[tuple[str, str]] | None = None
+        before: int | None = None
+        server_time = time.time()
         if firsts:
             with self.engine.begin() as conn:
-                new = self._insert(conn, firsts, server_time=time.time())
+                new, before = self._insert(conn, firsts, server_time=server_time)
+        written = None
+        if keep and before is not None:
+            written = _written(firsts, new, before, server_time)
         if not rejections and new is None and firsts is rows:  # the common case
-            return AppendResult(
+            result = AppendResult(
                 codes=["accepted"] * len(rows), client_event_ids=[k[1] for k in keys], rejections=[]
             )
+            return result, written
         codes: list[Status] = ["rejected"] * len(events)
         ids = [_client_id(item) for item in events]
         claimed: set[tuple[str, str]] = set()
@@ -245,12 +299,13 @@ class EventStore:
             first = key not in claimed
             claimed.add(key)
             codes[index] = "accepted" if first and (new is None or key in new) else "duplicate"
-        return AppendResult(codes=codes, client_event_ids=ids, rejections=rejections)
+        return AppendResult(codes=codes, client_event_ids=ids, rejections=rejections), written
 
     def _insert(
         self, conn: Connection, rows: list[dict[str, Any]], *, server_time: float
-    ) -> set[tuple[str, str]] | None:
-        """Write ``rows`` (unique keys); return the keys that were new, or None if all were."""
+    ) -> tuple[set[tuple[str, str]] | None, int | None]:
+        """Write ``rows`` (unique keys); return the keys that were new (None: all were) and,
+        on SQLite, the largest id before the write (see ``_insert_sqlite``)."""
         if conn.dialect.name == "sqlite":
             # pysqlite opens transactions lazily and not before SAVEPOINT; begin explicitly,
             # taking the write lock now (see ``_insert_sqlite``).
@@ -266,7 +321,7 @@ class EventStore:
                 .on_conflict_do_nothing(index_elements=list(_KEY))
                 .returning(_TABLE.c.user_id, _TABLE.c.client_event_id)
             )
-            return {(u, c) for u, c in conn.execute(stmt, full)}
+            return {(u, c) for u, c in conn.execute(stmt, full)}, None
         inserted = set()
         for row in full:
             key = (row["user_id"], row["client_event_id"])
@@ -278,7 +333,7 @@ class EventStore:
                     raise  # some other constraint failed: the batch must not half-commit
                 continue
             inserted.add(key)
-        return inserted
+        return inserted, None
 
     def expire(self, before: datetime | float, user_id: str | None = None) -> int:
         """Retention: delete events older than ``before`` (a datetime, naive means UTC, or
@@ -328,21 +383,28 @@ class EventStore:
             return int(conn.execute(stmt).scalar() or 0)
 
     def tails(
-        self, conn: Connection, after: Mapping[str, int], *, chunk: int = 200
+        self,
+        conn: Connection,
+        after: Mapping[str, int],
+        *,
+        upto: int | None = None,
+        chunk: int = 200,
     ) -> dict[str, list[tuple[int, str, Event]]]:
-        """Each person's events with ``id >= after[user]`` in arrival order, as ``(id,
-        client_event_id, event)``: one indexed range per person, many people per query."""
+        """Each person's events with ``id >= after[user]`` (and ``<= upto``, if given) in
+        arrival order, as ``(id, client_event_id, event)``: one indexed range per person,
+        many people per query."""
         out: dict[str, list[tuple[int, str, Event]]] = {u: [] for u in after}
         items = list(after.items())
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         names = ("id", *_COLUMNS)
         cols = ", ".join(f"e.{c}" for c in names)
+        bound = "" if upto is None else f" AND e.id <= {int(upto)}"
         for start in range(0, len(items), chunk):
             part = items[start : start + chunk]
             if len(part) == 1:  # the request path: one person, the plainest indexed range
                 sql = (
                     f"SELECT {cols} FROM {_TABLE.name} AS e "
-                    f"WHERE e.user_id = {mark} AND e.id >= {mark} ORDER BY e.id"
+                    f"WHERE e.user_id = {mark} AND e.id >= {mark}{bound} ORDER BY e.id"
                 )
             else:
                 # a VALUES list joined on the (user_id, id) index: one range seek per
@@ -350,7 +412,7 @@ class EventStore:
                 values = ", ".join(f"({mark}, {mark})" for _ in part)
                 sql = (
                     f"WITH w(u, s) AS (VALUES {values}) SELECT {cols} FROM w "
-                    f"JOIN {_TABLE.name} AS e ON e.user_id = w.u AND e.id >= w.s "
+                    f"JOIN {_TABLE.name} AS e ON e.user_id = w.u AND e.id >= w.s{bound} "
                     "ORDER BY e.user_id, e.id"
                 )
             params = tuple(v for user, seq in part for v in (user, int(seq)))
@@ -358,10 +420,7 @@ class EventStore:
             # more than the indexed look-up itself
             for values_row in conn.exec_driver_sql(sql, params):
                 row = dict(zip(names, values_row, strict=True))
-                event = to_event(row)
-                if event.timestamp is None:  # no client clock: arrival time is its time
-                    event = replace(event, timestamp=float(row["server_time"]))
-                out[row["user_id"]].append((int(row["id"]), row["client_event_id"], event))
+                out[row["user_id"]].append((int(row["id"]), row["client_event_id"], _logged(row)))
         return out
 
     def iter_sequences(

@@ -323,3 +323,19 @@ def test_workers_follow_the_newest_registry_and_never_write_an_old_one_back(back
     assert a.registry.version == newer and a.registry.name.endswith("(designer edit)")
     for eng in (a, b, restarted):
         eng.close()
+
+
+def test_a_new_persons_first_batch_offers_a_task_from_what_it_taught(engine, clock):
+    """Offers by probability after a batch come from the model that learned the batch, also
+    for someone the engine has never seen (whose record is created by that very batch)."""
+    commands = ["save", "export_pdf"] * 12 + ["save"]
+    events = [
+        {"client_event_id": f"b{i}", "command": c, "client_time": clock() + i}
+        for i, c in enumerate(commands)
+    ]
+    result = engine.record_many({"erin": events})["erin"]
+    assert result.accepted == len(commands)
+    top = engine.predictions("erin")[0]
+    assert top.command == "export_pdf" and top.probability >= 0.5
+    offered = [p.task_id for p in engine.panels("erin")]
+    assert "export" in offered, offered

@@ -248,3 +248,39 @@ def test_concurrent_writers_store_each_event_once_with_exact_statuses(db_url: st
         assert store.count() == 450
     assert sum(r.accepted for r in results) == 450
     assert sum(r.duplicates for r in results) == 6 * 300 - 450
+
+
+def test_append_learning_hands_back_exactly_what_the_log_holds(db_url: str) -> None:
+    """On SQLite the learner takes its own batch from the append instead of reading it
+    back: the ids, order, client ids and events must be the log's own, also when some of the
+    batch were stored before, repeated inside it, invalid, or had no client clock."""
+    with EventStore(db_url) as store:
+        store.append([ev("a1"), ev("b1", user="bob")])
+        batch = [
+            ev("a1"),  # stored before: a duplicate
+            ev("a2", command="save", client_time=1_700_000_000.5, region="toolbar"),
+            ev("b2", user="bob", command="crop", device="tablet"),
+            ev("a2", command="save"),  # twice inside the batch: the first one counts
+            {"client_event_id": "x", "user_id": "alice", "command": ""},  # rejected
+            ev("a3", kind="pin", region="toolbar"),
+        ]
+        result, written = store.append_learning(batch)
+        assert result.codes == [
+            "duplicate",
+            "accepted",
+            "accepted",
+            "duplicate",
+            "rejected",
+            "accepted",
+        ]
+        if not db_url.startswith("sqlite"):
+            assert written is None  # ids outside commit order: the learner reads the log
+            return
+        assert written is not None
+        with store.engine.connect() as conn:
+            logged = store.tails(conn, {"alice": written.before + 1, "bob": written.before + 1})
+            earlier = store.tails(conn, {"alice": 1, "bob": 1}, upto=written.before)
+        assert written.events == {u: rows for u, rows in logged.items() if rows}
+        assert [cid for _id, cid, _e in written.events["alice"]] == ["a2", "a3"]
+        assert [cid for _id, cid, _e in earlier["alice"]] == ["a1"]
+        assert [cid for _id, cid, _e in earlier["bob"]] == ["b1"]

@@ -18,6 +18,7 @@ import uvicorn
 
 from personalization.api.app import create_api
 from personalization.db import database_url, make_engine
+from personalization.engine.heap import freeze_startup_heap
 from personalization.service import Personalizer
 
 FACTORY = "personalization.api.app:create_app_from_env"
@@ -36,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--workers: must be at least 1")
     if args.workers == 1:
         app = create_api(Personalizer(url=args.db))
+        freeze_startup_heap()
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
         return 0
     if args.db:
@@ -43,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Prepare the schema once, here (SQLite: create missing tables; other databases: check
     # they are migrated), so N workers starting together neither race nor each fail alone.
     make_engine(database_url()).dispose()
+    freeze_startup_heap()  # before the workers fork; each also freezes what it builds
     uvicorn.run(
         FACTORY,
         factory=True,

@@ -17,6 +17,7 @@ from personalization.api.limits import API_PREFIX, ApiSettings, BodySizeLimit, R
 from personalization.api.routes import decisions, events, meta, registry, users
 from personalization.api.unavailable import UnavailableMiddleware
 from personalization.db import database_url
+from personalization.engine.heap import freeze_startup_heap
 from personalization.service import Personalizer, get_personalizer
 
 DESCRIPTION = """\
@@ -59,4 +60,6 @@ def create_app_from_env() -> FastAPI:
     """The factory each uvicorn worker process calls (``--workers N``): workers do not share
     memory, so each builds its own ``Personalizer`` on ``ADAPTIVE_DB_URL`` and they meet
     only in the database (and Redis, when ``ADAPTIVE_REDIS_URL`` is set)."""
-    return create_api(Personalizer(url=database_url()))
+    app = create_api(Personalizer(url=database_url()))
+    freeze_startup_heap()
+    return app

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -256,12 +256,20 @@ def _reject_constant(name: str) -> float:
 # -- the table --------------------------------------------------------------------------------
 def fetch(conn: Connection, user_ids: Sequence[str]) -> dict[str, tuple[str, int, str]]:
     """Stored ``(epoch, seq, payload)`` per person, for those that have a record."""
-    if not user_ids:
-        return {}
-    stmt = select(_TABLE.c.user_id, _TABLE.c.epoch, _TABLE.c.last_seq, _TABLE.c.payload).where(
-        _TABLE.c.model_name == MODEL_NAME, _TABLE.c.user_id.in_(list(user_ids))
-    )
-    return {u: (e, int(s), p) for u, e, s, p in conn.execute(stmt)}
+    out: dict[str, tuple[str, int, str]] = {}
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    ids = list(user_ids)
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        # plain driver SQL: on the ingest path SQLAlchemy's statement compilation cost more
+        # than the primary-key look-ups themselves
+        sql = (
+            f"SELECT user_id, epoch, last_seq, payload FROM {_TABLE.name} "
+            f"WHERE model_name = {mark} AND user_id IN ({', '.join([mark] * len(part))})"
+        )
+        for u, e, s, p in conn.exec_driver_sql(sql, (MODEL_NAME, *part)):
+            out[u] = (e, int(s), p)
+    return out
 
 
 def store(conn: Connection, records: Iterable[UserRecord], *, now: float) -> int:

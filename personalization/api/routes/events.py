@@ -10,11 +10,12 @@ as ``duplicate``.
 
 from __future__ import annotations
 
+import json
 import re
 from contextlib import suppress
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import TypeAdapter, ValidationError
 
 from personalization.api.auth import Access, engine_user_id, for_application
@@ -33,6 +34,7 @@ from personalization.service import Personalizer
 router = APIRouter(tags=["events"])
 _ID = re.compile(ID_PATTERN)
 _TIME: TypeAdapter[float] = TypeAdapter(ClientTime)
+_EMPTY_RESULT = dict.fromkeys(EventResult.model_fields)
 
 
 def _with_time(raw: dict[str, Any], user: str) -> dict[str, Any]:
@@ -63,6 +65,7 @@ def _user_problem(value: Any) -> str | None:
 @router.post(
     "/apps/{application}/events",
     summary="Record a batch of usage events",
+    response_model=IngestResponse,
     responses=error_responses(401, 403, 413, 422, 429),
 )
 def ingest(
@@ -70,7 +73,7 @@ def ingest(
     body: IngestRequest,
     access: Access = Depends(for_application("ingest", tokens=False, user_route=False)),  # noqa: B008
     engine: Personalizer = Depends(personalizer),  # noqa: B008
-) -> IngestResponse:
+) -> Response:
     """Store up to 1,000 events; each gets ``accepted``, ``duplicate`` (its client event id
     was seen before for that user) or ``rejected`` with the field and reason. A bad event
     never stops the others. Events of a person who turned recording off are rejected."""
@@ -109,9 +112,12 @@ def ingest(
             if rejection is not None:
                 results[index].update(field=rejection.field, reason=rejection.reason)
     statuses = [r["status"] for r in results]
-    return IngestResponse(
-        accepted=statuses.count("accepted"),
-        duplicates=statuses.count("duplicate"),
-        rejected=statuses.count("rejected"),
-        results=[EventResult(**r) for r in results],
-    )
+    body = {
+        "accepted": statuses.count("accepted"),
+        "duplicates": statuses.count("duplicate"),
+        "rejected": statuses.count("rejected"),
+        "results": [{**_EMPTY_RESULT, **r} for r in results],
+    }
+    # Built here, in the documented shape, rather than as 1,000 ``EventResult`` models that
+    # FastAPI would validate again: that was a fifth of the route's time at batches of 100.
+    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
