@@ -5,7 +5,7 @@ import os
 
 import reflex as rx
 
-from personalization.db import database_url
+from personalization.store.db import database_url
 
 config = rx.Config(
     app_name="app",

@@ -12,9 +12,9 @@ from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401  (registers the role table)
 from app.seed import DEMO_ACCOUNTS, seed_demo
-from personalization.db import database_url, make_engine
-from personalization.migrate import engine_metadata, upgrade
-from personalization.service import Personalizer
+from personalization.engine.personalizer import Personalizer
+from personalization.store.db import database_url, make_engine
+from personalization.store.migrate import engine_metadata, upgrade
 
 
 def create_host_tables(engine) -> None:

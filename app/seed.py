@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from app.accounts import create_account, engine_user_id, find_account
 from app.models import Role
-from personalization.service import Personalizer
+from personalization.engine.personalizer import Personalizer
 
 DAY = 86400.0
 ROUTE = "/workspace"

@@ -29,11 +29,11 @@ import httpx
 from sqlmodel import Session
 from tqdm import tqdm
 
-from personalization import keys
+from personalization.api import keys
 from personalization.client import Client
-from personalization.db import make_engine
-from personalization.service import Personalizer
-from personalization.store import EventStore
+from personalization.engine.personalizer import Personalizer
+from personalization.store.db import make_engine
+from personalization.store.event_store import EventStore
 
 ROOT = Path(__file__).resolve().parents[1]
 

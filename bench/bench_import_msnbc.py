@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from personalization.importers import import_msnbc
-from personalization.store import EventStore
+from personalization.evaluation.importers import import_msnbc
+from personalization.store.event_store import EventStore
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

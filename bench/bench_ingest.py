@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from personalization.store import EventStore
+from personalization.store.event_store import EventStore
 
 RESULTS = Path(__file__).resolve().parent / "results"
 COMMANDS = ("open", "save", "export", "share", "search", "settings.open", "file/new", "undo")

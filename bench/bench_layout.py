@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from tqdm import tqdm
 
-from personalization.layout import Layout, decide_region_layout
+from personalization.layout.decide import Layout, decide_region_layout
 from personalization.profile import UserProfile, pin, record_use
 from personalization.registry import ApplyOn, Region, RegionKind, RegionPolicy, example_registry
 from personalization.types import Prediction

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from personalization.evaluate import evaluate, load_dataset  # noqa: E402
-from personalization.metrics import percentile  # noqa: E402
+from personalization.evaluation.evaluate import evaluate, load_dataset  # noqa: E402
+from personalization.evaluation.metrics import percentile  # noqa: E402
 from personalization.predict import BASELINES, LearnedPredictor, PopulationModel  # noqa: E402
 from personalization.types import Event  # noqa: E402
 

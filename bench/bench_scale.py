@@ -57,7 +57,7 @@ if str(ROOT) not in sys.path:  # `python bench/bench_scale.py` puts bench/ first
 import httpx  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from personalization.datasets import MSNBC_CATEGORIES, MSNBC_HEADER_LINES, datasets_dir  # noqa: E402
+from personalization.evaluation.datasets import MSNBC_CATEGORIES, MSNBC_HEADER_LINES, datasets_dir  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 MSNBC_EVENTS = 4_698_794
@@ -227,9 +227,9 @@ def size_label(size: int | None) -> str:
 
 def ensure_import(cache: Path, size: int | None, visitors: int, events: int) -> dict[str, Any]:
     """The cached SQLite file for this size, imported now if absent (or incomplete)."""
-    from personalization.importers import import_msnbc
-    from personalization.migrate import upgrade
-    from personalization.store import EventStore
+    from personalization.evaluation.importers import import_msnbc
+    from personalization.store.event_store import EventStore
+    from personalization.store.migrate import upgrade
 
     label = size_label(size)
     db = cache / f"msnbc-{label}.db"
@@ -276,8 +276,8 @@ def work_copy(cache: Path, label: str) -> Path:
 def create_key(url: str, application: str) -> str:
     from sqlmodel import Session
 
-    from personalization import keys
-    from personalization.db import make_engine
+    from personalization.api import keys
+    from personalization.store.db import make_engine
 
     engine = make_engine(url)
     try:
@@ -299,7 +299,7 @@ def child_startup(url: str) -> dict[str, Any]:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    from personalization.service import Personalizer
+    from personalization.engine.personalizer import Personalizer
 
     imported = time.perf_counter() - t0
     rss_before = proc_status()["VmRSS"]
@@ -332,7 +332,7 @@ def child_startup(url: str) -> dict[str, Any]:
 
 def child_serve(url: str, users: list[str]) -> dict[str, Any]:
     """Predictions for ``users`` (distinct), RSS along the way."""
-    from personalization.service import Personalizer
+    from personalization.engine.personalizer import Personalizer
 
     engine = Personalizer(url=url)
     start = proc_status()["VmRSS"]
@@ -363,7 +363,7 @@ def child_latency(url: str, users: list[str], erase: list[str]) -> dict[str, Any
     """Cold then warm prediction per person, then ``erase_user`` times."""
     import gc
 
-    from personalization.service import Personalizer
+    from personalization.engine.personalizer import Personalizer
 
     engine = Personalizer(url=url)
     engine.predictions("scale-warmup:nobody")  # first-call costs (imports, statement cache)
@@ -544,7 +544,7 @@ def send_api(base: str, key: str, app: str, events: list, clients: int, batch: i
 
 def raw_append(url: str, events: list, batch: int, threads: int = 1) -> dict[str, Any]:
     """Events/s of ``EventStore.append`` alone, ``threads`` appending concurrently."""
-    from personalization.store import EventStore
+    from personalization.store.event_store import EventStore
 
     store = EventStore(url)
     batches = [events[i : i + batch] for i in range(0, len(events), batch)]
@@ -574,7 +574,7 @@ def raw_append(url: str, events: list, batch: int, threads: int = 1) -> dict[str
 def facade_ingest(url: str, events: list, batch: int) -> dict[str, Any]:
     """Events/s of ``Personalizer.record_many`` in-process, batches split by person as the
     API's ingest route does: the engine's share of the API cost, without HTTP."""
-    from personalization.service import Personalizer
+    from personalization.engine.personalizer import Personalizer
 
     engine = Personalizer(url=url, control_percent=0)
     bar = tqdm(total=len(events), desc="record_many", unit="ev", file=sys.stderr)
@@ -720,9 +720,9 @@ def bench_size(
 def bench_postgres(args: argparse.Namespace, tail: list, preload: int, log: Path) -> dict:
     """Raw append and the API (1 and 3 workers, Redis) on a PostgreSQL database that first
     gets ``preload`` MSNBC visitors, so its indexes are not empty."""
-    from personalization.importers import import_msnbc
-    from personalization.migrate import upgrade
-    from personalization.store import EventStore
+    from personalization.evaluation.importers import import_msnbc
+    from personalization.store.event_store import EventStore
+    from personalization.store.migrate import upgrade
     from tests.support.servers import PostgresServer, RedisServer
 
     out: dict[str, Any] = {}

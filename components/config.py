@@ -5,9 +5,10 @@ configured ``user_resolver`` (an async callable given the widget state) who is a
 tampered event cannot act for someone else. Without a resolver each browser gets an anonymous
 random id kept in a cookie; hosts with accounts pass a resolver that reads their auth state.
 
-The engine is ``personalization.service.get_personalizer()`` unless the host configures its
-own instance or only a registry (then one engine with that registry is created on first use,
-so an embedding app can bring ~10 commands of its own without touching the database set-up).
+The engine is ``personalization.engine.personalizer.get_personalizer()`` unless the host
+configures its own instance or only a registry (then one engine with that registry is created
+on first use, so an embedding app can bring ~10 commands of its own without touching the
+database set-up).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from personalization.engine.personalizer import Personalizer, get_personalizer, set_personalizer
 from personalization.registry import Registry
-from personalization.service import Personalizer, get_personalizer, set_personalizer
 
 if TYPE_CHECKING:
     from components.state import AdaptiveState

@@ -33,11 +33,11 @@ from components.view_models import (
     panel_item,
     region_view,
 )
-from personalization.layout import decide_layout
-from personalization.panels import PanelTransitionError
+from personalization.engine.personalizer import Personalizer
+from personalization.layout.decide import decide_layout
+from personalization.panels.machine import PanelTransitionError
 from personalization.profile import ControlError, Level, UserProfile
 from personalization.registry import ApplyOn, Registry
-from personalization.service import Personalizer
 
 ANON_PREFIX = "anon-"
 _ANON_TOKEN = re.compile(r"^[0-9a-f]{32}$")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from personalization.layout import Layout, LayoutItem
+from personalization.engine.views import PaletteEntry, PanelView
+from personalization.layout.decide import Layout, LayoutItem
 from personalization.profile import UserProfile
 from personalization.registry import Registry
-from personalization.views import PaletteEntry, PanelView
 
 
 @dataclasses.dataclass

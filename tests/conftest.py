@@ -80,7 +80,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 
 def _migrated(url: str) -> str:
-    from personalization.migrate import upgrade
+    from personalization.store.migrate import upgrade
 
     upgrade(url)
     return url
@@ -152,6 +152,6 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
 @pytest.fixture(scope="session")
 def schonlau_users():
     """The first 20 Schonlau users' real command logs (5,000 commands each), read once."""
-    from personalization.datasets import schonlau
+    from personalization.evaluation.datasets import schonlau
 
     return list(schonlau(users=20))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app import charts
-from personalization.service import Personalizer
+from personalization.engine.personalizer import Personalizer
 
 
 def test_every_insights_figure_plots_live_metrics(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from personalization.datasets import (
+from personalization.evaluation.datasets import (
     LogFormatError,
     datasets_dir,
     group_by_user,

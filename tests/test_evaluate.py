@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from personalization.datasets import write_csv
-from personalization.evaluate import LEARNED, evaluate, load_dataset, main
+from personalization.evaluation.datasets import write_csv
+from personalization.evaluation.evaluate import LEARNED, evaluate, load_dataset, main
 from personalization.predict import BASELINES
 from personalization.types import Context, Event
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from personalization.events import (
+from personalization.store.events import (
     DEFAULTS,
     UsageEvent,
     UsageEventCreate,

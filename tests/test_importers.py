@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from personalization.datasets import msnbc
-from personalization.importers import (
+from personalization.evaluation.datasets import msnbc
+from personalization.evaluation.importers import (
     LogFormatError,
     import_log,
     import_msnbc,
     main,
     source_name,
 )
-from personalization.store import EventStore
+from personalization.store.event_store import EventStore
 
 CSV_LOG = """user_id,timestamp,command,route,device,notes
 alice,1700000000,open,/home,desktop,my private note
@@ -175,8 +175,8 @@ def test_a_learning_import_checkpoints_everyone_and_answers_like_a_store_only_on
     their whole history. ``--no-learn`` stores only."""
     from sqlalchemy import func, select
 
-    from personalization.model_store import UserModelState
-    from personalization.service import Personalizer
+    from personalization.engine.personalizer import Personalizer
+    from personalization.store.models import UserModelState
 
     path = write(tmp_path / "both.csv", CSV_LOG)
     learned, raw = f"sqlite:///{tmp_path / 'l.db'}", f"sqlite:///{tmp_path / 'r.db'}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from personalization.layout import Layout, decide_layout, moves_between
+from personalization.layout.decide import Layout, decide_layout, moves_between
+from personalization.layout.reasons import Reason
 from personalization.profile import Level, UserProfile, hide, pin, record_use, set_level
-from personalization.reasons import Reason
 from personalization.registry import ApplyOn, example_registry
 from personalization.types import Prediction
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from personalization.layout import Layout, decide_region_layout, moves_between
+from personalization.layout.decide import Layout, decide_region_layout, moves_between
 from personalization.profile import Level, UserProfile
 from personalization.registry import ApplyOn, Region, RegionKind, RegionPolicy
 from personalization.types import Prediction

@@ -6,8 +6,8 @@ import doctest
 
 import pytest
 
-import personalization.metrics as metrics_module
-from personalization.metrics import Calibration, RankMetrics, percentile
+import personalization.evaluation.metrics as metrics_module
+from personalization.evaluation.metrics import Calibration, RankMetrics, percentile
 
 
 def test_hits_and_mrr_by_hand() -> None:

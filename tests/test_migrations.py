@@ -6,7 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from personalization.migrate import VERSION_TABLE, engine_metadata, include_object, main, upgrade
+from personalization.store.migrate import (
+    VERSION_TABLE,
+    engine_metadata,
+    include_object,
+    main,
+    upgrade,
+)
 
 
 def _diff(url: str) -> list:
@@ -44,7 +50,7 @@ def test_diff_sees_a_missing_table(tmp_path):
 
 
 def test_upgrade_adopts_a_database_made_by_create_all(tmp_path):
-    from personalization.db import make_engine
+    from personalization.store.db import make_engine
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     make_engine(url, create_tables=True).dispose()

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from personalization.db import make_engine
-from personalization.model_store import (
+from personalization.predict import LearnedPredictor, PopulationModel
+from personalization.predict.learned import train_scorer
+from personalization.store.db import make_engine
+from personalization.store.models import (
     KEEP_VERSIONS,
     ModelFormatError,
     PopulationArtifact,
@@ -19,8 +21,6 @@ from personalization.model_store import (
     publish_population,
     save_population_file,
 )
-from personalization.predict import LearnedPredictor, PopulationModel
-from personalization.predict.learned import train_scorer
 from personalization.types import Context, Event
 
 CROWD = [
@@ -78,7 +78,7 @@ def test_tampered_population_file_is_rejected(tmp_path: Path, parts, edit, messa
 
 
 def test_malformed_content_with_valid_digest_is_rejected(tmp_path: Path, parts) -> None:
-    from personalization.model_store import KIND_POPULATION, dumps
+    from personalization.store.models import KIND_POPULATION, dumps
 
     population, scorer = parts
     bad = {"population": population.to_dict(), "scorer": scorer.to_dict()}

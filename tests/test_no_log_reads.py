@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from personalization.service import Personalizer
+from personalization.engine.personalizer import Personalizer
 
 # a statement on the log's rows (schema checks such as SQLite's PRAGMA table_info are not)
 EVENTS_TABLE = re.compile(r"\b(from|join|update|into)\s+\"?usage_event\b", re.IGNORECASE)

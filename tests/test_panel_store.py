@@ -15,14 +15,14 @@ import pytest
 import redis
 
 from personalization import profile as controls
-from personalization.engine import panel_store
-from personalization.engine.panel_store import (
+from personalization.panels import store as panel_store
+from personalization.panels.sessions import PanelSessions
+from personalization.panels.store import (
     MemoryPanelStore,
     RedisPanelStore,
     check_record,
     panel_store_from_env,
 )
-from personalization.panel_sessions import PanelSessions
 from personalization.profile import UserProfile
 from personalization.registry import example_registry
 from personalization.types import Event, Prediction

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from personalization.panels import (
+from personalization.panels.machine import (
     DAY,
     DISSOLVE_AFTER_S,
     PanelState,

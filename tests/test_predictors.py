@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from personalization.datasets import schonlau
+from personalization.evaluation.datasets import schonlau
 from personalization.predict import (
     BASELINES,
     IPAM,

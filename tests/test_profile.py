@@ -7,10 +7,7 @@ import json
 import pytest
 from sqlmodel import Session
 
-from personalization import profile_store
-from personalization.db import make_engine
-from personalization.layout import decide_layout
-from personalization.privacy import user_data_tables
+from personalization.layout.decide import decide_layout
 from personalization.profile import (
     ControlError,
     Level,
@@ -27,6 +24,9 @@ from personalization.profile import (
     unpin,
 )
 from personalization.registry import example_registry
+from personalization.store import profiles as profile_store
+from personalization.store.db import make_engine
+from personalization.store.privacy import user_data_tables
 from personalization.types import Context, Event, EventKind, Prediction
 
 

@@ -8,8 +8,6 @@ from dataclasses import replace
 import pytest
 from sqlmodel import Session
 
-from personalization import registry_store
-from personalization.db import make_engine
 from personalization.registry import (
     Command,
     RegionPolicy,
@@ -18,6 +16,8 @@ from personalization.registry import (
     example_registry,
     validate,
 )
+from personalization.store import registries as registry_store
+from personalization.store.db import make_engine
 
 
 def _data() -> dict:
@@ -192,7 +192,7 @@ def test_store_refuses_an_invalid_registry_and_keeps_what_it_had(tmp_path) -> No
 
 def test_json_round_trip_keeps_the_checksum():
     """Re-saving an unchanged registry must not mint a new version (30 vs 30.0)."""
-    from personalization.registry_store import checksum
+    from personalization.store.registries import checksum
 
     original = example_registry()
     assert checksum(Registry.from_json(original.to_json())) == checksum(original)

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from personalization.migrate import VERSION_TABLE, alembic_config
+from personalization.store.migrate import VERSION_TABLE, alembic_config
 from tests.conftest import Backend
 from tests.support import servers
 from tests.support.servers import PostgresServer, RedisServer, ServerUnavailable

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from personalization.engine.personalizer import Personalizer
 from personalization.profile import Level
 from personalization.registry import RegistryError, example_registry
-from personalization.service import Personalizer
 from tests.support.clock import Clock
 
 
@@ -268,7 +268,7 @@ def test_erasure_removes_the_person_from_the_population_prior(tmp_path, clock):
 
 
 def _retrain_in_child(parent_id: int, queue) -> None:
-    from personalization.service import get_personalizer
+    from personalization.engine.personalizer import get_personalizer
 
     engine = get_personalizer()
     engine.retrain_population().result(timeout=120)
@@ -280,7 +280,7 @@ def test_a_forked_worker_gets_its_own_engine_with_a_working_trainer(tmp_path, mo
     fork has no training thread, so the worker must build its own."""
     import multiprocessing
 
-    from personalization.service import get_personalizer, set_personalizer
+    from personalization.engine.personalizer import get_personalizer, set_personalizer
 
     monkeypatch.setenv("ADAPTIVE_DB_URL", f"sqlite:///{tmp_path / 'fork.db'}")
     monkeypatch.setenv("ADAPTIVE_RETRAIN_INTERVAL_S", "0")

@@ -7,9 +7,9 @@ import string
 
 import pytest
 
-from personalization.datasets import schonlau, write_csv
+from personalization.evaluation.datasets import schonlau, write_csv
+from personalization.evaluation.simulate import AdaptiveConfig, main, replay_user, simulate
 from personalization.predict import BASELINES
-from personalization.simulate import AdaptiveConfig, main, replay_user, simulate
 from personalization.types import Event
 
 CYCLE = list(string.ascii_lowercase[:10])  # a..j repeated: perfectly predictable order

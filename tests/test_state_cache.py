@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from personalization.engine.state_cache import StateCache, estimated_bytes
-from personalization.engine.user_records import UserRecord
+from personalization.store.user_records import UserRecord
 
 
 def _record(user: str, events) -> UserRecord:

@@ -14,9 +14,9 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
-from personalization.db import make_engine
-from personalization.privacy import EXPORT_SCHEMA, unflagged_user_tables, user_data_tables
-from personalization.store import EventStore
+from personalization.store.db import make_engine
+from personalization.store.event_store import EventStore
+from personalization.store.privacy import EXPORT_SCHEMA, unflagged_user_tables, user_data_tables
 from personalization.types import EventKind
 
 

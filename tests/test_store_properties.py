@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Field, SQLModel
 
-from personalization.db import make_engine
-from personalization.store import EventStore
+from personalization.store.db import make_engine
+from personalization.store.event_store import EventStore
 
 USERS = ["u0", "u1", "u2", "u1x"]  # "u1x" contains "u1": erasure must match exactly
 

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from personalization.engine import leases
-from personalization.service import Personalizer
-from personalization.training import PopulationTrainer, _rank, main
+from personalization.engine.personalizer import Personalizer
+from personalization.predict.training import PopulationTrainer, _rank, main
+from personalization.store import leases
 from personalization.types import EventKind
 
 

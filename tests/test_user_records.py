@@ -9,12 +9,12 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from personalization.engine import user_records
-from personalization.engine.user_records import UserRecord, dump_record, load_record
-from personalization.model_store import ModelFormatError, UserModelState
+from personalization.engine.personalizer import Personalizer
 from personalization.predict import LearnedPredictor
 from personalization.predict.features import MAX_CONTEXTS, UserState
-from personalization.service import Personalizer
+from personalization.store import user_records
+from personalization.store.models import ModelFormatError, UserModelState
+from personalization.store.user_records import UserRecord, dump_record, load_record
 from personalization.types import Context
 
 

@@ -19,8 +19,8 @@ from sqlmodel import select
 from app.session import SessionState
 from app.shell import frame, guarded
 from components.view_models import ItemView, region_view
+from personalization.engine.personalizer import get_personalizer
 from personalization.registry import ApplyOn, RegionPolicy, Registry, RegistryError
-from personalization.service import get_personalizer
 
 PERSONA_NEW = "persona:new"
 POLICY_NUMBERS = {

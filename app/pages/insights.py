@@ -12,7 +12,7 @@ import reflex as rx
 from app import charts
 from app.session import SessionState
 from app.shell import frame, guarded
-from personalization.service import get_personalizer
+from personalization.engine.personalizer import get_personalizer
 
 
 class InsightsState(rx.State):

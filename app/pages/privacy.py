@@ -14,7 +14,7 @@ import reflex as rx
 
 from app.session import SessionState
 from app.shell import frame
-from personalization.service import get_personalizer
+from personalization.engine.personalizer import get_personalizer
 
 SHOWN = 50
 RETENTION_CHOICES = ["7", "30", "90", "365"]

@@ -14,7 +14,7 @@ import components as adaptive
 from app.pages.workspace_canvas import canvas
 from app.pages.workspace_state import WorkspaceState
 from app.shell import frame
-from personalization.service import get_personalizer
+from personalization.engine.personalizer import get_personalizer
 
 S = WorkspaceState
 SIDEBAR = "sidebar"

@@ -16,7 +16,7 @@ import reflex as rx
 from app.document import Doc, Editor, sample
 from app.identity import Account, resolve_user_id
 from app.session import SessionState
-from personalization.service import get_personalizer
+from personalization.engine.personalizer import get_personalizer
 
 
 class WorkspaceState(rx.State):

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 import uvicorn
 
 from personalization.api.app import create_api
-from personalization.db import database_url, make_engine
 from personalization.engine.heap import freeze_startup_heap
-from personalization.service import Personalizer
+from personalization.engine.personalizer import Personalizer
+from personalization.store.db import database_url, make_engine
 
 FACTORY = "personalization.api.app:create_app_from_env"
-DB_ENV = "ADAPTIVE_DB_URL"  # what personalization.db.database_url reads
+DB_ENV = "ADAPTIVE_DB_URL"  # what personalization.store.db.database_url reads
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,9 +16,9 @@ from personalization.api import errors
 from personalization.api.limits import API_PREFIX, ApiSettings, BodySizeLimit, RateLimiter
 from personalization.api.routes import decisions, events, meta, registry, users
 from personalization.api.unavailable import UnavailableMiddleware
-from personalization.db import database_url
 from personalization.engine.heap import freeze_startup_heap
-from personalization.service import Personalizer, get_personalizer
+from personalization.engine.personalizer import Personalizer, get_personalizer
+from personalization.store.db import database_url
 
 DESCRIPTION = """\
 Record usage events, read adaptive layouts, predictions and task panels, manage a person's

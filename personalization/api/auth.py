@@ -2,7 +2,7 @@
 
 Two kinds of credential, both sent as ``Authorization: Bearer <credential>``:
 
-* **API key** (``ark_...``, see :mod:`personalization.keys`): belongs to one application and
+* **API key** (``ark_...``, see :mod:`personalization.api.keys`): belongs to one application and
   carries scopes. It may act for any user *of its application* and no other: routes name the
   application in the path (``/apps/{application}/...``) and a key of another application is
   refused with 403 before anything is read. Inside the engine the user is
@@ -35,7 +35,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from personalization import keys
+from personalization.api import keys
 from personalization.api.errors import ApiError
 from personalization.api.limits import RateLimiter
 

@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation, StringConstraints
 
+from personalization.api.keys import APPLICATION_PATTERN
 from personalization.api.limits import MAX_BATCH, MAX_ID, MAX_TOKEN_TTL, MAX_USER_ID
-from personalization.events import ID_PATTERN, ClientTime, Device
-from personalization.keys import APPLICATION_PATTERN
+from personalization.store.events import ID_PATTERN, ClientTime, Device
 from personalization.types import EventKind
 
 

@@ -1,7 +1,13 @@
-"""The engine's runtime: what several backend processes share and how each one caches it.
+"""The facade (``personalizer.Personalizer``) and what serves it inside one process.
 
-Modules here wire the facade (``personalization.service``) to shared, durable state: the
-per-user model records and their bounded in-process cache, versioned population artifacts,
-live-metric increments, cluster-wide leases and the optional Redis connection. They may
-import the engine's plain modules (``predict``, ``store``, ``profile`` ...) but never Reflex.
+``personalizer`` is the one object hosts talk to. Its helpers: ``recording`` (what may be
+stored and how a batch is answered), ``palette`` (the command palette's ranking),
+``shown_layouts`` (the layout a person last saw, for churn and found-in-slots),
+``live_metrics`` and ``insights`` (what the designer console reads), ``state_cache`` (the
+bounded LRU of people's models), ``retention`` (scheduled expiry), ``connections`` (the
+optional Redis client), ``views`` (the plain shapes the facade returns) and ``heap``
+(start-up GC tuning for servers).
+
+May import every other engine package (``store``, ``predict``, ``layout``, ``panels``,
+``registry``); never Reflex, FastAPI or the SDK.
 """

@@ -14,8 +14,8 @@ from collections import Counter
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.engine import Engine
 
-from personalization.events import UsageEvent
-from personalization.profile_store import UserProfileRow
+from personalization.store.events import UsageEvent
+from personalization.store.profiles import UserProfileRow
 
 DEFAULT_DAYS = 365
 DAY = 86400.0

@@ -18,7 +18,7 @@ import os
 import threading
 from collections import OrderedDict
 
-from personalization.engine.user_records import UserRecord
+from personalization.store.user_records import UserRecord
 
 DEFAULT_MAX_USERS = 5_000
 DEFAULT_MAX_MB = 512

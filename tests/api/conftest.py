@@ -13,9 +13,8 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from personalization import keys
-from personalization.api import ApiSettings, create_api
-from personalization.service import Personalizer
+from personalization.api import ApiSettings, create_api, keys
+from personalization.engine.personalizer import Personalizer
 from tests.api.server import ApiServer, create_key
 
 ALL = ("ingest", "layout", "registry", "user-data")

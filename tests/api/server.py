@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session
 
-from personalization import keys
-from personalization.db import make_engine
+from personalization.api import keys
+from personalization.store.db import make_engine
 from tests.support.reflex_server import PROJECT_ROOT, free_port
 
 

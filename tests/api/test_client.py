@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 
-from personalization import client as sdk
 from personalization.client import (
     ApiError,
     AsyncClient,
@@ -23,6 +22,7 @@ from personalization.client import (
     DeliveryError,
     RetryPolicy,
 )
+from personalization.client import _client as sdk
 from tests.api.conftest import local_api
 
 FAST = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.002, max_retry_after=0.01)

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from personalization import keys, privacy
-from personalization.db import make_engine
+from personalization.api import keys
+from personalization.store import privacy
+from personalization.store.db import make_engine
 from tests.support.reflex_server import PROJECT_ROOT
 
 

@@ -18,7 +18,7 @@ from personalization.api import ApiSettings, create_api
 from personalization.api.limits import RateLimiter
 from personalization.client import Client
 from personalization.engine.connections import REDIS_ENV
-from personalization.service import Personalizer
+from personalization.engine.personalizer import Personalizer
 from tests.api.conftest import ALL, LocalApi
 from tests.api.server import ApiServer, create_key
 

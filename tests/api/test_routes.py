@@ -197,7 +197,7 @@ def test_expired_and_revoked_tokens_are_refused(api: LocalApi) -> None:
 
     token = api.call("POST", f"{ALICE}/tokens", key=api.key, json={}).json()["token"]
     api.call("GET", "/api/v1/me", key=token)
-    from personalization import keys
+    from personalization.api import keys
 
     with Session(api.engine.engine) as session:
         keys.revoke_key(session=session, key_id=key_id)

@@ -28,7 +28,7 @@ from personalization.api import ApiSettings, create_api
 from personalization.api.unavailable import short_reason, unavailable_dependency
 from personalization.client import Client, RetryPolicy
 from personalization.engine.connections import REDIS_ENV
-from personalization.service import Personalizer
+from personalization.engine.personalizer import Personalizer
 from tests.api.conftest import ALL, local_api
 from tests.api.server import ApiServer, create_key
 from tests.support.reflex_server import free_port

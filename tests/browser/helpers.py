@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from personalization.service import Personalizer
+from personalization.engine.personalizer import Personalizer
 
 TOOLBAR = "[data-region=toolbar] button[data-command]"
 _names = itertools.count(1)

@@ -22,9 +22,9 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from personalization.db import make_engine
-from personalization.migrate import upgrade
-from personalization.service import Personalizer
+from personalization.engine.personalizer import Personalizer
+from personalization.store.db import make_engine
+from personalization.store.migrate import upgrade
 from personalization.types import Prediction
 from tests.api.server import ApiServer, create_key
 from tests.support.servers import PostgresServer, RedisServer

@@ -22,13 +22,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from personalization.datasets import schonlau
-from personalization.db import make_engine
-from personalization.engine import counters
-from personalization.live_metrics import readout
-from personalization.model_store import PopulationArtifact
-from personalization.service import MIN_EVENTS_FOR_SCORER, Personalizer
-from personalization.store import AppendResult
+from personalization.engine.live_metrics import readout
+from personalization.engine.personalizer import MIN_EVENTS_FOR_SCORER, Personalizer
+from personalization.evaluation.datasets import schonlau
+from personalization.store import counters
+from personalization.store.db import make_engine
+from personalization.store.event_store import AppendResult
+from personalization.store.models import PopulationArtifact
 from tests.cluster.conftest import WORKERS, Cluster, engine_user, fresh_database, ranked
 from tests.support.servers import PostgresServer
 

@@ -24,9 +24,9 @@ import httpx
 import pytest
 
 from personalization.client import ApiError, Client, DeliveryError, RetryPolicy
-from personalization.datasets import schonlau
-from personalization.events import ID_PATTERN
-from personalization.service import Personalizer
+from personalization.engine.personalizer import Personalizer
+from personalization.evaluation.datasets import schonlau
+from personalization.store.events import ID_PATTERN
 from tests.cluster.conftest import API, APP, WORKERS, Cluster, engine_user, ranked
 from tests.support.servers import RedisServer
 

@@ -25,8 +25,8 @@ from personalization.api.schemas import (
     StepOut,
     TaskPath,
 )
-from personalization.events import ID_PATTERN
-from personalization.views import PanelView
+from personalization.engine.views import PanelView
+from personalization.store.events import ID_PATTERN
 
 router = APIRouter(prefix="/apps/{application}/users/{user_id}", tags=["layout"])
 _layout = user_call("layout")

@@ -12,9 +12,9 @@ from fastapi import Depends, Request
 from personalization.api.auth import Access, for_application
 from personalization.api.errors import ApiError
 from personalization.api.schemas import ApplicationPath, UserPath
-from personalization.panels import PanelTransitionError
+from personalization.engine.personalizer import Personalizer
+from personalization.panels.machine import PanelTransitionError
 from personalization.profile import ControlError
-from personalization.service import Personalizer
 
 
 def personalizer(request: Request) -> Personalizer:

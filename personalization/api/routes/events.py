@@ -28,8 +28,8 @@ from personalization.api.schemas import (
     IngestRequest,
     IngestResponse,
 )
-from personalization.events import ID_PATTERN, ClientTime
-from personalization.service import Personalizer
+from personalization.engine.personalizer import Personalizer
+from personalization.store.events import ID_PATTERN, ClientTime
 
 router = APIRouter(tags=["events"])
 _ID = re.compile(ID_PATTERN)

@@ -16,8 +16,8 @@ from personalization.api.auth import Principal, scoped
 from personalization.api.errors import ApiError, error_responses
 from personalization.api.routes.deps import personalizer
 from personalization.api.schemas import RegistrySaved, RegistryVersionOut
+from personalization.engine.personalizer import Personalizer
 from personalization.registry import RegistryError
-from personalization.service import Personalizer
 
 router = APIRouter(prefix="/registry", tags=["registry"])
 _registry = scoped("registry")

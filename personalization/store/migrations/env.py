@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from personalization.migrate import VERSION_TABLE, engine_metadata, include_object
+from personalization.store.migrate import VERSION_TABLE, engine_metadata, include_object
 
 config = context.config
 target_metadata = engine_metadata()

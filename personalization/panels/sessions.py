@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from personalization import profile as controls
-from personalization.engine.panel_store import MemoryPanelStore, PanelStore
-from personalization.panels import TaskPanels, task_start_probability
+from personalization.engine.views import PanelView, StepView
+from personalization.panels.machine import TaskPanels, task_start_probability
+from personalization.panels.store import MemoryPanelStore, PanelStore
 from personalization.profile import UserProfile
 from personalization.registry import Registry
 from personalization.types import Event, EventKind, Prediction
-from personalization.views import PanelView, StepView
 
 ACTIONS = frozenset({"open", "close", "dismiss", "pin", "unpin", "reopen", "interact", "dissolve"})
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from personalization.events import EventRejected
-from personalization.store import AppendResult
+from personalization.store.event_store import AppendResult
+from personalization.store.events import EventRejected
 
 
 def refusals(

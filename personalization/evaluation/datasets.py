@@ -57,7 +57,7 @@ def datasets_dir() -> Path:
     override = os.environ.get("ADAPTIVE_DATASETS_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+    return Path(__file__).resolve().parents[3] / "shared" / "datasets"
 
 
 def _parse_timestamp(raw: object, *, where: str) -> float | None:

@@ -55,7 +55,7 @@ def make_engine(url: str | None = None, *, create_tables: bool = True) -> Engine
         if engine.dialect.name == "sqlite":
             SQLModel.metadata.create_all(engine)
         else:
-            from personalization.migrate import require_current
+            from personalization.store.migrate import require_current
 
             require_current(engine)
     return engine
@@ -65,10 +65,13 @@ def import_all_tables() -> None:
     """Import every module that declares tables, so ``create_all`` sees them all."""
     import importlib
 
-    tables = ("events", "registry_store", "profile_store", "model_store", "keys", "service_tables")
+    tables = (
+        "personalization.store.events",
+        "personalization.store.registries",
+        "personalization.store.profiles",
+        "personalization.store.models",
+        "personalization.store.tables",
+        "personalization.api.keys",
+    )
     for name in tables:
-        try:
-            importlib.import_module(f"personalization.{name}")
-        except ModuleNotFoundError as exc:  # a module not written yet is fine; a broken one is not
-            if exc.name != f"personalization.{name}":
-                raise
+        importlib.import_module(name)

@@ -17,7 +17,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from personalization.service_tables import ClusterLease
+from personalization.store.tables import ClusterLease
 
 _TABLE = ClusterLease.__table__  # type: ignore[attr-defined]
 

@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from personalization.layout.reasons import Reason, sentence
 from personalization.profile import Level, UserProfile
-from personalization.reasons import Reason, sentence
 from personalization.registry import ApplyOn, Region, Registry
 from personalization.types import Prediction
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from personalization import profile_store
-from personalization.layout import Layout, LayoutItem
+from personalization.layout.decide import Layout, LayoutItem
+from personalization.store import profiles as profile_store
 
 
 class ShownLayouts:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from personalization.service_tables import SharedCounter
+from personalization.store.tables import SharedCounter
 
 _TABLE = SharedCounter.__table__  # type: ignore[attr-defined]
 ERASURES = "engine.erasures"

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from personalization.engine.connections import redis_client, redis_url
-from personalization.panels import PanelState
+from personalization.panels.machine import PanelState
 
 SESSIONS_MAX_ENV = "ADAPTIVE_PANEL_SESSIONS_MAX"
 DEFAULT_SESSIONS_MAX = 10_000

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from personalization.layout import LayoutItem
+from personalization.engine.views import PaletteEntry
+from personalization.layout.decide import LayoutItem
 from personalization.registry import Registry
 from personalization.types import Prediction
-from personalization.views import PaletteEntry
 
 
 def palette_entries(

@@ -36,30 +36,33 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from personalization import model_store, profile_store, registry_store
 from personalization import profile as controls
-from personalization.db import make_engine
-from personalization.engine import counters, leases, retention, user_records
-from personalization.engine.panel_store import panel_store_from_env
+from personalization.engine import retention
+from personalization.engine.insights import usage_series
+from personalization.engine.live_metrics import LiveMetrics, readout
+from personalization.engine.palette import palette_entries
+from personalization.engine.recording import merge, refusals
+from personalization.engine.shown_layouts import ShownLayouts
 from personalization.engine.state_cache import StateCache
-from personalization.engine.user_records import UserRecord
-from personalization.insights import usage_series
-from personalization.layout import Layout, decide_layout
-from personalization.live_metrics import LiveMetrics, readout
-from personalization.palette import palette_entries
-from personalization.panel_sessions import PanelSessions
-from personalization.panels import task_start_command
+from personalization.engine.views import PaletteEntry, PanelView
+from personalization.layout.decide import Layout, decide_layout
+from personalization.panels.machine import task_start_command
+from personalization.panels.sessions import PanelSessions
+from personalization.panels.store import panel_store_from_env
 from personalization.predict import DEFAULT_SCORER, default_predictor
 from personalization.predict.learned import Scorer
 from personalization.predict.population import PopulationModel
+from personalization.predict.training import PopulationTrainer
 from personalization.profile import Level, UserProfile
-from personalization.recording import merge, refusals
 from personalization.registry import ApplyOn, Registry, example_registry
-from personalization.shown_layouts import ShownLayouts
-from personalization.store import AppendResult, EventStore, Written
-from personalization.training import PopulationTrainer
+from personalization.store import counters, leases, user_records
+from personalization.store import models as model_store
+from personalization.store import profiles as profile_store
+from personalization.store import registries as registry_store
+from personalization.store.db import make_engine
+from personalization.store.event_store import AppendResult, EventStore, Written
+from personalization.store.user_records import UserRecord
 from personalization.types import Context, Event, EventKind, Prediction
-from personalization.views import PaletteEntry, PanelView
 
 DEFAULT_CONTROL_PERCENT = 10
 MIN_EVENTS_FOR_SCORER = 20_000

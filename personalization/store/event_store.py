@@ -34,9 +34,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from personalization import privacy
-from personalization.db import make_engine
-from personalization.events import (
+from personalization.store import privacy
+from personalization.store.db import make_engine
+from personalization.store.events import (
     DEFAULTS,
     EventRejected,
     UsageEvent,

@@ -30,9 +30,9 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from personalization.model_store import ModelFormatError, UserModelState
 from personalization.predict.base import RankedCounter
 from personalization.predict.features import MAX_ORDER, UserState
+from personalization.store.models import ModelFormatError, UserModelState
 
 _SEP = " "  # joins a context's commands: command ids never contain a space
 _MAGIC = "adaptive-user-record/2 "

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, cast, func, or_, select
 from sqlalchemy.engine import Engine
 
-from personalization.events import UsageEvent
+from personalization.store.events import UsageEvent
 from personalization.types import EventKind
 
 

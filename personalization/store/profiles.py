@@ -15,7 +15,7 @@ from sqlalchemy import Text
 from sqlalchemy.engine import Connection
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
-from personalization.layout import Layout
+from personalization.layout.decide import Layout
 from personalization.profile import UserProfile
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 from sqlmodel.main import default_registry
 
-from personalization.db import import_all_tables
+from personalization.store.db import import_all_tables
 
 EXPORT_SCHEMA = "adaptive-reflex/user-export"
 EXPORT_VERSION = 1
