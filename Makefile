@@ -22,13 +22,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# Stamp files make a second `make` a no-op unless pyproject.toml changed.
+# Stamp files make a second `make` a no-op unless pyproject.toml changed. The `demo` extra is
+# what app/ needs beyond the library (accounts, plots); a host embedding the library skips it.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e '.[demo]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[demo,test]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -90,8 +91,9 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Without the browser tests and the wheel test (which builds and installs a fresh venv).
 unit: install-test services
-	$(BIN)/pytest -m "not browser"
+	$(BIN)/pytest -m "not browser and not packaging"
 
 test: install-test chromium services lint
 	$(BIN)/pytest

@@ -43,7 +43,7 @@ async def current_account(state: rx.State) -> Account | None:
 
 
 async def resolve_user_id(state: rx.State) -> str | None:
-    """The resolver handed to the widget library (``components.configure``).
+    """The resolver handed to the widget library (``reflex_adaptive.configure``).
 
     It runs on every widget event, so it skips the role lookup: the widgets only need to
     know whose layout to draw and whose use to record."""

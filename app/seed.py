@@ -1,7 +1,7 @@
 """Demo accounts and a replayed history, so a first `make run` shows adaptation at once.
 
-Histories come from small workflow grammars of the example editor (a photo editor, a
-writer, a mix), sampled with a fixed seed and spread over the past two weeks. They go
+Histories come from small workflow grammars of the demo editor (``registry.json``: a photo
+editor, a writer, a mix), sampled with a fixed seed and spread over the past two weeks. They go
 through ``Personalizer.record`` like live traffic, so the model, the task panels and the
 live metrics see exactly what they would have seen. Only command ids and context are
 recorded, as in production.

@@ -3,7 +3,7 @@
 The HTTP API (``personalization.api``) is mounted in the same backend: one port, one process,
 one engine, so `make run` serves the pages and ``/api/v1`` together.
 
-The workspace is drawn by the same widgets other teams embed (``components``); here they learn
+The workspace is drawn by the same widgets other teams embed (``reflex_adaptive``); here they learn
 who is acting from the sign-in session, so the browser never names a user.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-import components as adaptive
+import reflex_adaptive as adaptive
 from app.identity import resolve_user_id
 from personalization.api import create_api
 

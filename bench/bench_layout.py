@@ -18,9 +18,10 @@ from dataclasses import replace
 
 from tqdm import tqdm
 
+from app.registry import demo_registry
 from personalization.layout.decide import Layout, decide_region_layout
 from personalization.profile import UserProfile, pin, record_use
-from personalization.registry import ApplyOn, Region, RegionKind, RegionPolicy, example_registry
+from personalization.registry import ApplyOn, Region, RegionKind, RegionPolicy
 from personalization.types import Prediction
 
 
@@ -63,7 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--decisions", type=int, default=2000)
     args = parser.parse_args()
-    reg = example_registry()
+    reg = demo_registry()
     regions = [
         replace(r, policy=replace(r.policy, apply_on=(ApplyOn.EVERY_EVENT,))) for r in reg.regions
     ]

@@ -1,23 +1,23 @@
 """Adaptive widgets for Reflex apps: each records its own use, draws the layout the engine
 decides for the acting person, and says why every item is where it is.
 
-    import components as adaptive
+    import reflex_adaptive as adaptive
     adaptive.configure(registry="registry.json")            # or user_resolver=..., etc.
     adaptive.adaptive_toolbar("toolbar", on_command=HostState.run_command)
 
 See docs/components.md for the props and the public DOM contract.
 """
 
-from components.config import configure, reset_configuration
-from components.controls import PersonalControls, personal_controls
-from components.menu import AdaptiveMenu, adaptive_menu
-from components.palette import CommandPalette, command_palette
-from components.region import AdaptiveRegion, adaptive_region
-from components.shortcuts import KeyboardShortcuts, keyboard_shortcuts
-from components.state import ANON_PREFIX, AdaptiveState
-from components.task_panel import AdaptiveTaskPanels, task_panels
-from components.toolbar import AdaptiveToolbar, adaptive_toolbar
-from components.why import why_hint
+from .config import configure, reset_configuration
+from .controls import PersonalControls, personal_controls
+from .menu import AdaptiveMenu, adaptive_menu
+from .palette import CommandPalette, command_palette
+from .region import AdaptiveRegion, adaptive_region
+from .shortcuts import KeyboardShortcuts, keyboard_shortcuts
+from .state import ANON_PREFIX, AdaptiveState
+from .task_panel import AdaptiveTaskPanels, task_panels
+from .toolbar import AdaptiveToolbar, adaptive_toolbar
+from .why import why_hint
 
 __all__ = [
     "ANON_PREFIX",

@@ -24,7 +24,7 @@ from personalization.engine.personalizer import Personalizer, get_personalizer, 
 from personalization.registry import Registry
 
 if TYPE_CHECKING:
-    from components.state import AdaptiveState
+    from .state import AdaptiveState
 
 UserResolver = Callable[["AdaptiveState"], Awaitable[str | None]]
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import Var
 
-from components.props import check_region
-from components.state import PAGE_ID, AdaptiveState
-from components.view_models import ItemView
 from personalization.profile import Level
+
+from .props import check_region
+from .state import PAGE_ID, AdaptiveState
+from .view_models import ItemView
 
 _LEVEL_LABELS = {
     Level.OFF.value: "Off: the designer's layout",

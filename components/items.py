@@ -10,7 +10,9 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import Var
 
-from components.props import (
+from personalization.registry import Region
+
+from .props import (
     OnCommand,
     check_on_command,
     check_region,
@@ -18,10 +20,9 @@ from components.props import (
     check_text,
     command_events,
 )
-from components.state import AdaptiveState
-from components.view_models import ItemView
-from components.why import why_id, why_text, with_why
-from personalization.registry import Region
+from .state import AdaptiveState
+from .view_models import ItemView
+from .why import why_id, why_text, with_why
 
 
 def command_item(

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from components.items import BarProps, command_item, overflow, skeleton, suggested_divider
-from components.props import OnCommand
-from components.state import PAGE_ID, AdaptiveState
-from components.styles import adaptive_styles
+from .items import BarProps, command_item, overflow, skeleton, suggested_divider
+from .props import OnCommand
+from .state import PAGE_ID, AdaptiveState
+from .styles import adaptive_styles
 
 
 class AdaptiveMenu:
-    """``adaptive_menu(region_id, label="Edit", on_command=HostState.run, slots=None)``."""
+    """``adaptive_menu(region_id, label="Edit", on_command=HostState.run_command, slots=None)``."""
 
     @classmethod
     def create(

@@ -10,11 +10,11 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import Var
 
-from components.props import OnCommand, check_on_command, check_text, command_events
-from components.shortcuts import keyboard_shortcuts
-from components.state import AdaptiveState
-from components.styles import adaptive_styles
-from components.view_models import PaletteItem
+from .props import OnCommand, check_on_command, check_text, command_events
+from .shortcuts import keyboard_shortcuts
+from .state import AdaptiveState
+from .styles import adaptive_styles
+from .view_models import PaletteItem
 
 PALETTE_REGION = "palette"  # the context recorded for commands run from the palette
 _RESULTS_ID = "adaptive-palette-results"
@@ -44,7 +44,7 @@ def _option(item: Var[PaletteItem], on_command: OnCommand) -> rx.Component:
 
 
 class CommandPalette:
-    """``command_palette(on_command=HostState.run, trigger_label="Commands")``."""
+    """``command_palette(on_command=HostState.run_command, trigger_label="Commands")``."""
 
     @classmethod
     def create(

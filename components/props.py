@@ -9,9 +9,11 @@ from typing import Any
 from reflex.event import EventHandler
 from reflex.vars import Var
 
-from components import config
-from components.state import AdaptiveState, host_reference
 from personalization.registry import Region
+
+from . import config
+from .host_handler import host_reference
+from .state import AdaptiveState
 
 OnCommand = EventHandler | Callable[[Var[str]], Any] | None
 

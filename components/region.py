@@ -13,16 +13,16 @@ from collections.abc import Mapping
 import reflex as rx
 from reflex.vars import Var
 
-from components.props import (
+from .props import (
     OnCommand,
     check_on_command,
     check_region,
     check_text,
     command_events,
 )
-from components.state import PAGE_ID, AdaptiveState
-from components.styles import adaptive_styles
-from components.why import with_why
+from .state import PAGE_ID, AdaptiveState
+from .styles import adaptive_styles
+from .why import with_why
 
 
 def _slot(

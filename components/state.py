@@ -6,38 +6,28 @@ are small views (ids, labels, reasons); the event log and the model stay in the 
 
 Identity never comes from the browser: each handler asks the configured resolver (or the
 anonymous cookie) who is acting. Engine calls are blocking (SQLite), so they run in a worker
-thread and the event loop stays free.
+thread (the functions in ``engine_calls``) and the event loop stays free; how a host's
+``on_command`` handler runs inside a widget event is ``host_handler``'s business.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
-import functools
-import inspect
 import re
 import secrets
 from typing import Any
 
 import reflex as rx
-from reflex.event import EventHandler
 from reflex.vars import Var
 
-from components import config
-from components.view_models import (
-    PaletteItem,
-    PanelItem,
-    RegionView,
-    palette_item,
-    panel_item,
-    region_view,
-)
-from personalization.engine.personalizer import Personalizer
-from personalization.layout.decide import decide_layout
-from personalization.panels.machine import PanelTransitionError
-from personalization.profile import ControlError, Level, UserProfile
-from personalization.registry import ApplyOn, Registry
+from personalization.profile import ControlError, Level
+from personalization.registry import ApplyOn
+
+from . import config
+from .device import device_class
+from .engine_calls import Decided, decide_regions, panel_steps, record_click, run_panel_steps
+from .host_handler import run_host
+from .view_models import PaletteItem, PanelItem, RegionView, palette_item, panel_item
 
 ANON_PREFIX = "anon-"
 _ANON_TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -129,11 +119,11 @@ class AdaptiveState(rx.State):
         _assign(self, "signed_in", user is not None)
         engine = config.personalizer()
         decided = await asyncio.to_thread(
-            _decide_regions, engine, user, region_ids, moment=moment, drawn={}
+            decide_regions, engine, user, region_ids, moment=moment, drawn={}
         )
         self._show(decided)
 
-    def _show(self, decided: _Decided) -> None:
+    def _show(self, decided: Decided) -> None:
         """Assign only what changed: Reflex sends (and React redraws) every assigned field,
         so an unchanged layout costs nothing on the wire or in the browser."""
         changed = {rid: v for rid, v in decided.views.items() if self.regions.get(rid) != v}
@@ -174,7 +164,7 @@ class AdaptiveState(rx.State):
 
     @rx.event
     async def invoke_then(self, region_id: str, command: str, host: str) -> Any:
-        """The host's ``on_command`` handler named by ``host`` (see :func:`host_reference`),
+        """The host's ``on_command`` handler named by ``host`` (see :mod:`.host_handler`),
         then :meth:`invoke`, in ONE event: the person's command shows on the page at once
         (the first update goes out before the engine runs), and the recording, task panels
         and other regions follow in the same event's next update. No second round trip, and
@@ -183,7 +173,7 @@ class AdaptiveState(rx.State):
         _assign(self, "open_menu", "")
         _assign(self, "palette_open", False)
         try:
-            events = await _run_host(self, host, command)
+            events = await run_host(self, host, command)
         except Exception:
             await self._record_use(region_id, command)  # the use happened all the same
             raise
@@ -203,41 +193,19 @@ class AdaptiveState(rx.State):
         _assign(self, "palette_open", False)
         if user is None:
             return None
-        session = self._session()
         region = region_id if region_id in {r.id for r in registry.regions} else None
-        route = self.router.page.path or None
-        device = device_class(self.router.headers.user_agent)
-        others = [rid for rid in self.regions if rid != region]
-        drawn = dict(self._drawn)
-
-        def record() -> tuple[list[Any], bool, _Decided]:
-            # One worker-thread hop for everything the engine does on a click.
-            before = {p.task_id: p.state for p in engine.panels(user, session_id=session)}
-            engine.record_command(
-                user, command, region=region, component="adaptive", route=route,
-                device=device, session_id=session,
-            )  # fmt: skip
-            views = engine.panels(user, session_id=session)
-            shown = {v.task_id: v.state for v in views}
-            for task in registry.tasks:
-                if task.trigger.command != command:
-                    continue
-                # The person just started this task: its panel opens (not merely offered),
-                # and one they closed earlier in this session comes back.
-                action = "open" if shown.get(task.id) == "suggested" else "reopen"
-                if task.id in shown and action == "reopen":
-                    continue
-                # Never offered, dismissed or cooling down: nothing to show.
-                with contextlib.suppress(PanelTransitionError):
-                    views = engine.panel_action(user, task.id, action, session_id=session)
-            completed = any(
-                v.state == "completed" and before.get(v.task_id) != "completed" for v in views
-            )
-            moment = ApplyOn.TASK_COMPLETE if completed else ApplyOn.EVERY_EVENT
-            decided = _decide_regions(engine, user, others, moment=moment, drawn=drawn)
-            return views, completed, decided
-
-        views, completed, decided = await asyncio.to_thread(record)
+        views, completed, decided = await asyncio.to_thread(
+            record_click,
+            engine,
+            user,
+            command,
+            region=region,
+            route=self.router.route_id or None,
+            device=device_class(self.router.headers.user_agent),
+            session=self._session(),
+            others=[rid for rid in self.regions if rid != region],
+            drawn=dict(self._drawn),
+        )
         _assign(self, "panels", [panel_item(v) for v in views])
         if region in self.regions:
             held = self._pending.get(region)
@@ -368,20 +336,11 @@ class AdaptiveState(rx.State):
         if user is None:
             return None
         engine = config.personalizer()
-        session = self._session()
         current = next((p for p in self.panels if p.task_id == task_id), None)
-        steps = _panel_steps(action, current.state if current is not None else "")
-
-        def run() -> list[Any]:
-            views = engine.panels(user, session_id=session)
-            for step in steps:
-                try:
-                    views = engine.panel_action(user, task_id, step, session_id=session)
-                except (PanelTransitionError, KeyError, ValueError):
-                    break  # a double click or a stale panel: show what is true now
-            return views
-
-        views = await asyncio.to_thread(run)
+        steps = panel_steps(action, current.state if current is not None else "")
+        views = await asyncio.to_thread(
+            run_panel_steps, engine, user, task_id, steps, session=self._session()
+        )
         self.panels = [panel_item(v) for v in views]
         return self._start_ticking()
 
@@ -407,153 +366,7 @@ class AdaptiveState(rx.State):
                 self.panels = [panel_item(v) for v in views]
 
 
-def _panel_steps(action: str, state: str) -> list[str]:
-    """The engine transitions one user action means in the panel's current state."""
-    if action == "close":
-        return ["dismiss"] if state == "suggested" else ["close"]
-    if action == "pin":
-        if state == "pinned":
-            return ["unpin"]
-        return ["open", "pin"] if state == "suggested" else ["pin"]
-    if action in {"open", "dismiss", "reopen", "interact"}:
-        return [action]
-    return []
-
-
-# ---------------------------------------------------------------------- helpers
-
-
 def _assign(state: AdaptiveState, name: str, value: Any) -> None:
     """Set a field only when the value differs: every assignment is sent to the browser."""
     if getattr(state, name) != value:
         setattr(state, name, value)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Decided:
-    views: dict[str, RegionView]
-    profile: UserProfile
-    keys: dict[str, str]  # region -> _draw_key of the views decided now
-
-
-def _draw_key(registry: Registry, profile: UserProfile, region_id: str) -> str:
-    """What, besides usage, a region's layout is decided from. While it is unchanged, a
-    region whose policy allows no change at this moment would be decided the same."""
-    return "|".join(
-        (
-            str(registry.version),
-            profile.level.value,
-            ",".join(profile.pinned_in(region_id)),
-            ",".join(profile.hidden_in(region_id)),
-        )
-    )
-
-
-def _decide_regions(
-    engine: Personalizer,
-    user: str | None,
-    region_ids: list[str],
-    *,
-    moment: ApplyOn,
-    drawn: dict[str, str],
-) -> _Decided:
-    """Decide ``region_ids`` (blocking: call in a worker thread).
-
-    With ``drawn`` (region -> key it was last drawn with), a region is skipped when its
-    policy allows no change at ``moment`` and nothing forced (registry, level, pins,
-    hides) changed since: its items would stay exactly where they are, so deciding it
-    again on every click would only cost time (and rewrite its stored layout).
-    """
-    registry = engine.registry
-    profile = engine.profile(user) if user else UserProfile(user_id="", level=Level.OFF)
-    views: dict[str, RegionView] = {}
-    keys: dict[str, str] = {}
-    for rid in region_ids:
-        try:
-            region = registry.region(rid)
-        except KeyError:
-            continue  # a region the registry no longer has: nothing to draw
-        key = _draw_key(registry, profile, rid)
-        if drawn and moment not in region.policy.apply_on and drawn.get(rid) == key:
-            continue
-        if user:
-            layout = engine.layout(user, rid, moment=moment)
-        else:
-            layout = decide_layout(
-                registry=registry, region_id=rid, predictions=(), profile=profile
-            )
-        views[rid] = region_view(layout, registry=registry, profile=profile)
-        keys[rid] = key
-    return _Decided(views=views, profile=profile, keys=keys)
-
-
-# ---------------------------------------------------------------------- the host's handler
-
-
-def host_reference(on_command: Any) -> str | None:
-    """The name under which :meth:`AdaptiveState.invoke_then` runs ``on_command`` itself, in the
-    same event as the recording (one round trip instead of two chained events), or
-    ``None`` when it must stay a chained event: a background task, a generator (it
-    streams its own updates), an event with client-side actions, or not one argument."""
-    if not isinstance(on_command, EventHandler) or on_command.state is None:
-        return None
-    reference = f"{on_command.state.get_full_name()}.{getattr(on_command.fn, '__name__', '')}"
-    handler = _host_handler(reference)
-    if handler is None or handler.fn is not on_command.fn or on_command.event_actions:
-        return None
-    return reference
-
-
-@functools.lru_cache(maxsize=256)
-def _host_handler(reference: str) -> EventHandler | None:
-    """An event handler of one of the app's states, if it can run inside another event.
-
-    The browser could send this handler an event of its own with any argument, so
-    running it from here opens nothing new."""
-    path, _, name = reference.rpartition(".")
-    try:
-        state_cls = rx.State.get_class_substate(path)
-    except ValueError:
-        return None
-    handler = state_cls.event_handlers.get(name)
-    if handler is None or handler.is_background or handler.event_actions:
-        return None
-    fn = handler.fn
-    if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
-        return None
-    params = list(inspect.signature(fn).parameters.values())[1:]
-    required = [p for p in params if p.default is inspect.Parameter.empty]
-    if not params or len(required) > 1 or params[0].kind not in _POSITIONAL:
-        return None
-    return handler
-
-
-_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-
-
-def device_class(user_agent: str) -> str:
-    """desktop / tablet / mobile / other from a User-Agent: the context the model may use,
-    coarse on purpose (the full string would help fingerprint a person)."""
-    ua = user_agent.lower()
-    if not ua:
-        return "other"
-    if "ipad" in ua or "tablet" in ua or ("android" in ua and "mobile" not in ua):
-        return "tablet"
-    if "mobi" in ua or "iphone" in ua:
-        return "mobile"
-    if any(word in ua for word in ("windows", "macintosh", "x11", "linux", "cros")):
-        return "desktop"
-    return "other"
-
-
-async def _run_host(state: AdaptiveState, reference: str, command: str) -> Any:
-    """Run the host's handler on its own state, in this event: its changes go out in the
-    same update as the widget's, and what it returns (a redirect, a toast) still runs."""
-    handler = _host_handler(reference)
-    if handler is None or handler.state is None:
-        return None
-    target = await state.get_state(handler.state)
-    result = handler.fn(target, command)
-    if inspect.isawaitable(result):
-        result = await result
-    return result

@@ -11,11 +11,11 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import Var
 
-from components.props import OnCommand, check_on_command, check_text, command_events
-from components.shortcuts import keyboard_shortcuts
-from components.state import AdaptiveState
-from components.styles import adaptive_styles
-from components.view_models import PanelItem, StepItem
+from .props import OnCommand, check_on_command, check_text, command_events
+from .shortcuts import keyboard_shortcuts
+from .state import AdaptiveState
+from .styles import adaptive_styles
+from .view_models import PanelItem, StepItem
 
 
 def _step(step: Var[StepItem], on_command: OnCommand) -> rx.Component:
@@ -138,7 +138,7 @@ def _panel(panel: Var[PanelItem], on_command: OnCommand) -> rx.Component:
 
 
 class AdaptiveTaskPanels:
-    """``task_panels(on_command=HostState.run)``: the stack of this person's task panels."""
+    """``task_panels(on_command=HostState.run_command)``: the stack of this person's task panels."""
 
     @classmethod
     def create(cls, *, on_command: OnCommand = None, label: str = "Task panels") -> rx.Component:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from components.items import BarProps, command_item, overflow, skeleton, suggested_divider
-from components.props import OnCommand
-from components.state import PAGE_ID, AdaptiveState
-from components.styles import adaptive_styles
+from .items import BarProps, command_item, overflow, skeleton, suggested_divider
+from .props import OnCommand
+from .state import PAGE_ID, AdaptiveState
+from .styles import adaptive_styles
 
 
 class AdaptiveToolbar:
-    """``adaptive_toolbar(region_id, on_command=HostState.run, slots=None, label=None)``."""
+    """``adaptive_toolbar(region_id, on_command=HostState.run_command, slots=None, label=None)``."""
 
     @classmethod
     def create(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from personalization.errors import ControlError
 from personalization.types import Event, EventKind
 
 
@@ -23,10 +24,6 @@ class Level(StrEnum):
     OFF = "off"
     SUBTLE = "subtle"
     FULL = "full"
-
-
-class ControlError(ValueError):
-    """A user control was refused (e.g. hiding something the designer protects)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ text. Nothing in these types can carry a user's typed content.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
 
@@ -44,6 +44,9 @@ class Context:
 
 
 EMPTY_CONTEXT = Context()
+CONTEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Context))
+"""The context's field names, read from ``Context`` itself so the log format, the store's
+columns and the models' keys cannot drift from it when a field is added."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from app import charts
+from app.registry import demo_registry
 from personalization.engine.personalizer import Personalizer
 
 
 def test_every_insights_figure_plots_live_metrics(tmp_path):
-    engine = Personalizer(url=f"sqlite:///{tmp_path / 'c.db'}", control_percent=0)
+    engine = Personalizer(
+        url=f"sqlite:///{tmp_path / 'c.db'}",
+        registry=demo_registry(),
+        control_percent=0,
+        metrics_sample=1.0,  # score every event: 30 of them at the default 10% is a coin toss
+    )
     engine.layout("alice", "toolbar")
     for command in ["save", "undo", "crop", "save", "undo", "crop"] * 5:
         engine.record_command("alice", command, region="toolbar")

@@ -9,9 +9,9 @@ from dataclasses import replace
 import pytest
 
 from app.document import EFFECTS, UNDOABLE_EXCLUDED, Doc, Editor, sample
-from personalization.registry import example_registry
+from app.registry import demo_registry
 
-REGISTRY_COMMANDS = [c.id for c in example_registry().commands]
+REGISTRY_COMMANDS = [c.id for c in demo_registry().commands]
 HISTORY = {"undo", "redo"}
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from app.registry import demo_registry
 from personalization.layout.decide import Layout, decide_layout, moves_between
 from personalization.layout.reasons import Reason
 from personalization.profile import Level, UserProfile, hide, pin, record_use, set_level
-from personalization.registry import ApplyOn, example_registry
+from personalization.registry import ApplyOn
 from personalization.types import Prediction
 
-REG = example_registry()
+REG = demo_registry()
 TOOLBAR = REG.region("toolbar").policy
 DEFAULT_VISIBLE = TOOLBAR.default_order[:8]
 

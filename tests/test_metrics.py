@@ -7,7 +7,14 @@ import doctest
 import pytest
 
 import personalization.evaluation.metrics as metrics_module
-from personalization.evaluation.metrics import Calibration, RankMetrics, percentile
+from personalization.evaluation.metrics import (
+    Calibration,
+    PredictionScore,
+    RankMetrics,
+    percentile,
+)
+from personalization.predict.progressive import score_then_learn
+from personalization.types import Prediction
 
 
 def test_hits_and_mrr_by_hand() -> None:
@@ -78,3 +85,47 @@ def test_percentile_nearest_rank() -> None:
 def test_doctests_pass() -> None:
     result = doctest.testmod(metrics_module)
     assert result.attempted >= 2 and result.failed == 0
+
+
+def test_counters_round_trip_gives_the_same_numbers() -> None:
+    ranks, cal = RankMetrics(), Calibration()
+    for rank, p in ((1, 0.9), (2, 0.4), (None, 0.2), (5, 0.05), (1, 0.7)):
+        ranks.update(rank)
+        cal.update(p, rank == 1)
+    again = RankMetrics.from_counters(ranks.counters((1, 3, 5)), (1, 3, 5))
+    assert [again.hit(k) for k in (1, 3, 5)] == [ranks.hit(k) for k in (1, 3, 5)]
+    assert (again.count, again.mrr()) == (ranks.count, ranks.mrr())
+    back = Calibration.from_counters(cal.counters())
+    assert (back.count, back.brier(), back.ece()) == (cal.count, cal.brier(), cal.ece())
+
+
+def test_prediction_score_skips_calibration_without_predictions() -> None:
+    score = PredictionScore()
+    assert score.score([Prediction("a", 0.5), Prediction("b", 0.2)], "b") == 2
+    assert score.score([], "a") is None
+    assert (score.ranks.count, score.calibration.count) == (2, 1)
+    assert score.ranks.hit(3) == pytest.approx(0.5)
+
+
+def test_score_then_learn_scores_each_event_before_learning_it() -> None:
+    seen: list[str] = []
+    trace: list[tuple[str, str, tuple[str, ...]]] = []
+    events = ["a", "b", "c", "d", "e"]
+
+    def score(e: str) -> None:
+        trace.append(("score", e, tuple(seen)))
+
+    def learn(e: str) -> None:
+        trace.append(("learn", e, tuple(seen)))
+        seen.append(e)
+
+    assert score_then_learn(events, score=score, learn=learn, every=2) == 2
+    assert [t for t in trace if t[0] == "score"] == [
+        ("score", "c", ("a", "b")),
+        ("score", "e", ("a", "b", "c", "d")),
+    ]
+    assert seen == events
+    trace.clear()
+    seen.clear()
+    assert score_then_learn(events, score=score, learn=learn, first=0) == 5
+    assert trace[0] == ("score", "a", ())

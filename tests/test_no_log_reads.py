@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app.registry import demo_registry
 from personalization.engine.personalizer import Personalizer
 
 # a statement on the log's rows (schema checks such as SQLite's PRAGMA table_info are not)
@@ -39,7 +40,7 @@ def _reading_the_log(seen: list[tuple[str, object]]) -> list[str]:
 @pytest.fixture
 def history(db_url, schonlau_users) -> str:
     """A database holding real history (12 people, 12,000 events) and a trained prior."""
-    eng = Personalizer(url=db_url, control_percent=0)
+    eng = Personalizer(url=db_url, registry=demo_registry(), control_percent=0)
     for n, (_uid, events) in enumerate(schonlau_users[:12]):
         rows = [
             {"client_event_id": f"{n}-{i}", "user_id": f"p{n}", "command": e.command}

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import redis
 
+from app.registry import demo_registry
 from personalization import profile as controls
 from personalization.panels import store as panel_store
 from personalization.panels.sessions import PanelSessions
@@ -24,11 +25,10 @@ from personalization.panels.store import (
     panel_store_from_env,
 )
 from personalization.profile import UserProfile
-from personalization.registry import example_registry
 from personalization.types import Event, Prediction
 from tests.support.clock import Clock
 
-REG = example_registry()
+REG = demo_registry()
 TABLE = REG.task("insert_table")  # trigger: insert_table; completion: table_rows + table_style
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.registry import demo_registry
 from personalization.panels.machine import (
     DAY,
     DISSOLVE_AFTER_S,
@@ -13,11 +14,10 @@ from personalization.panels.machine import (
     task_start_probability,
 )
 from personalization.profile import UserProfile, apply_event
-from personalization.registry import example_registry
 from personalization.types import EventKind, Prediction
 from tests.support.clock import Clock
 
-REG = example_registry()
+REG = demo_registry()
 TABLE = REG.task("insert_table")  # trigger: insert_table; completion: table_rows + table_style
 
 

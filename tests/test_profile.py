@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlmodel import Session
 
+from app.registry import demo_registry
 from personalization.layout.decide import decide_layout
 from personalization.profile import (
     ControlError,
@@ -23,7 +24,6 @@ from personalization.profile import (
     unhide,
     unpin,
 )
-from personalization.registry import example_registry
 from personalization.store import profiles as profile_store
 from personalization.store.db import make_engine
 from personalization.store.privacy import user_data_tables
@@ -53,7 +53,7 @@ def test_controls_do_not_mutate_the_original() -> None:
 
 
 def test_hiding_a_protected_item_is_refused_with_a_clear_error() -> None:
-    policy = example_registry().region("toolbar").policy
+    policy = demo_registry().region("toolbar").policy
     protected = policy.pinned + policy.never_hide
     with pytest.raises(ControlError, match="cannot hide 'save' in region 'toolbar'"):
         hide(UserProfile("ann"), region="toolbar", command="save", protected=protected)
@@ -78,7 +78,7 @@ def test_reset_forgets_personalization_but_keeps_the_persons_choices() -> None:
     p = record_dismissal(record_use(p, command="x", at=1.0), task_id="share")
     fresh = reset(p)
     assert fresh == UserProfile("ann", level=Level.SUBTLE, recording=False, retention_days=30)
-    reg = example_registry()
+    reg = demo_registry()
     assert (
         decide_layout(registry=reg, region_id="toolbar", predictions=[], profile=fresh).visible
         == reg.region("toolbar").policy.default_order[:8]
@@ -116,7 +116,7 @@ def test_profile_json_round_trip_and_bad_data() -> None:
 def test_store_saves_profiles_and_previous_layouts(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'profiles.db'}"
     engine = make_engine(url)
-    reg = example_registry()
+    reg = demo_registry()
     ann = pin(record_use(UserProfile("ann"), command="crop", at=3.0), region="toolbar", command="a")
     with Session(engine) as session:
         assert profile_store.load_profile(session=session, user_id="ann") == UserProfile("ann")

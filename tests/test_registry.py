@@ -8,12 +8,12 @@ from dataclasses import replace
 import pytest
 from sqlmodel import Session
 
+from app.registry import demo_registry
 from personalization.registry import (
     Command,
     RegionPolicy,
     Registry,
     RegistryError,
-    example_registry,
     validate,
 )
 from personalization.store import registries as registry_store
@@ -21,7 +21,7 @@ from personalization.store.db import make_engine
 
 
 def _data() -> dict:
-    return example_registry().to_dict()
+    return demo_registry().to_dict()
 
 
 def _errors(data: object) -> list[str]:
@@ -30,8 +30,8 @@ def _errors(data: object) -> list[str]:
     return info.value.errors
 
 
-def test_example_registry_is_valid_and_rich_enough() -> None:
-    reg = example_registry()
+def test_demo_registry_is_valid_and_rich_enough() -> None:
+    reg = demo_registry()
     assert validate(reg) == []
     assert len(reg.commands) >= 30
     assert len({c.group for c in reg.commands}) >= 5
@@ -42,7 +42,7 @@ def test_example_registry_is_valid_and_rich_enough() -> None:
 
 
 def test_json_round_trip_is_lossless() -> None:
-    reg = example_registry()
+    reg = demo_registry()
     again = Registry.from_json(reg.to_json())
     assert again == reg
     assert again.to_dict() == reg.to_dict()
@@ -126,7 +126,7 @@ def test_bad_json_names_line_and_column() -> None:
 
 
 def test_lookup_errors_name_the_id() -> None:
-    reg = example_registry()
+    reg = demo_registry()
     with pytest.raises(KeyError, match="ribbon"):
         reg.region("ribbon")
     with pytest.raises(KeyError, match="nope"):
@@ -137,7 +137,7 @@ def test_lookup_errors_name_the_id() -> None:
 
 
 def test_replace_does_not_reuse_a_stale_command_index() -> None:
-    reg = example_registry()
+    reg = demo_registry()
     assert reg.label("crop") == "Crop"
     renamed = replace(reg, commands=(Command(id="crop", label="Trim"),))
     assert renamed.label("crop") == "Trim"
@@ -145,7 +145,7 @@ def test_replace_does_not_reuse_a_stale_command_index() -> None:
 
 def test_store_versions_history_and_dedup(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'reg.db'}")
-    reg = example_registry()
+    reg = demo_registry()
     with Session(engine) as session:
         assert registry_store.latest(session=session) is None
         v1 = registry_store.save(session=session, registry=reg, note="first")
@@ -177,7 +177,7 @@ def test_store_versions_history_and_dedup(tmp_path) -> None:
 
 def test_store_refuses_an_invalid_registry_and_keeps_what_it_had(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'reg.db'}")
-    reg = example_registry()
+    reg = demo_registry()
     bad_region = replace(
         reg.regions[0], policy=RegionPolicy(default_order=("crop",), max_moves=-1, visible=1)
     )
@@ -194,5 +194,29 @@ def test_json_round_trip_keeps_the_checksum():
     """Re-saving an unchanged registry must not mint a new version (30 vs 30.0)."""
     from personalization.store.registries import checksum
 
-    original = example_registry()
+    original = demo_registry()
     assert checksum(Registry.from_json(original.to_json())) == checksum(original)
+
+
+def test_an_engine_given_no_registry_writes_none_and_follows_the_first_saved(tmp_path) -> None:
+    """The engine must not put a declaration of its own into a host's database: without a
+    registry it serves no regions, still records, and takes up the first one published."""
+    from personalization.engine.personalizer import Personalizer
+
+    url = f"sqlite:///{tmp_path / 'bare.db'}"
+    bare = Personalizer(url=url, control_percent=0)
+    try:
+        assert bare.registry.regions == () and bare.registry.commands == ()
+        with Session(bare.engine) as session:
+            assert registry_store.history(session=session) == []
+        with pytest.raises(KeyError, match="toolbar"):
+            bare.layout("alice", "toolbar")
+        assert bare.record_command("alice", "crop", region="toolbar") is not None
+        assert bare.store.count("alice") == 1
+        publisher = Personalizer(url=url, registry=demo_registry(), control_percent=0)
+        bare.sync(force=True)
+        assert bare.registry.version == publisher.registry.version == 1
+        assert bare.layout("alice", "toolbar").visible
+        publisher.close()
+    finally:
+        bare.close()

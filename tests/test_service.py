@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.registry import demo_registry
 from personalization.engine.personalizer import Personalizer
 from personalization.profile import Level
-from personalization.registry import RegistryError, example_registry
+from personalization.registry import RegistryError
 from tests.support.clock import Clock
 
 
@@ -24,6 +25,7 @@ def engine(backend, clock) -> Personalizer:
     eng = Personalizer(
         url=backend.db_url,
         redis_url=backend.redis_url,
+        registry=demo_registry(),
         clock=clock,
         control_percent=0,
         metrics_sample=1.0,
@@ -99,7 +101,7 @@ def test_batch_rejects_events_for_another_user_but_keeps_the_rest(engine):
     assert engine.store.count("alice") == 2
 
 
-def test_reset_forgets_learning_but_keeps_history(engine, clock, tmp_path):
+def test_reset_forgets_learning_but_keeps_history(engine, backend, clock):
     default = _default_visible(engine, "toolbar")
     target = _overflowed(engine, "toolbar")
     _use(engine, "alice", [target, "save"] * 15, clock)
@@ -108,12 +110,20 @@ def test_reset_forgets_learning_but_keeps_history(engine, clock, tmp_path):
     assert engine.layout("alice", "toolbar").visible == default
     # A restart replays the log but honours the reset.
     clock.advance(10)
-    again = Personalizer(url=f"sqlite:///{tmp_path / 'svc.db'}", clock=clock, control_percent=0)
+    again = Personalizer(
+        url=backend.db_url, redis_url=backend.redis_url, clock=clock, control_percent=0
+    )
     assert again.layout("alice", "toolbar").visible == default
+    again.close()
 
 
 def test_level_off_and_control_group_get_designer_default(tmp_path, clock):
-    eng = Personalizer(url=f"sqlite:///{tmp_path / 'c.db'}", clock=clock, control_percent=50)
+    eng = Personalizer(
+        url=f"sqlite:///{tmp_path / 'c.db'}",
+        registry=demo_registry(),
+        clock=clock,
+        control_percent=50,
+    )
     users = [f"user{i}" for i in range(40)]
     control = [u for u in users if eng.in_control_group(u)]
     assert 0 < len(control) < len(users)
@@ -157,7 +167,7 @@ def test_dismissal_is_recorded_as_feedback(engine):
 
 def test_registry_changes_are_versioned_and_validated(engine):
     before = engine.registry.version
-    data = example_registry().to_dict()
+    data = demo_registry().to_dict()
     data["regions"][0]["policy"]["max_moves"] = -1
     with pytest.raises(RegistryError, match="max_moves"):
         engine.save_registry(data)
@@ -190,7 +200,7 @@ def test_palette_reaches_hidden_commands_and_says_why(engine):
 
 def test_adaptive_vs_control_counts_survive_a_restart(tmp_path, clock):
     url = f"sqlite:///{tmp_path / 'f.db'}"
-    eng = Personalizer(url=url, clock=clock, control_percent=0)
+    eng = Personalizer(url=url, registry=demo_registry(), clock=clock, control_percent=0)
     eng.layout("alice", "toolbar")
     shown = eng.layout("alice", "toolbar").visible
     _use(eng, "alice", [shown[0], "find"], clock)  # 'find' is not on the default toolbar
@@ -232,7 +242,7 @@ def _population(eng: Personalizer, clock: Clock) -> None:
 
 def test_population_retrains_in_background_and_survives_restart(tmp_path, clock):
     url = f"sqlite:///{tmp_path / 'pop.db'}"
-    eng = Personalizer(url=url, clock=clock, control_percent=0)
+    eng = Personalizer(url=url, registry=demo_registry(), clock=clock, control_percent=0)
     _population(eng, clock)
     assert eng.training_status()["runs"] == 0
     eng.retrain_population().result(timeout=120)
@@ -251,7 +261,7 @@ def test_population_retrains_in_background_and_survives_restart(tmp_path, clock)
 
 def test_erasure_removes_the_person_from_the_population_prior(tmp_path, clock):
     url = f"sqlite:///{tmp_path / 'erase.db'}"
-    eng = Personalizer(url=url, clock=clock, control_percent=0)
+    eng = Personalizer(url=url, registry=demo_registry(), clock=clock, control_percent=0)
     _population(eng, clock)
     _use(eng, "unusual", ["rotate", "flip"] * 30, clock)
     eng.retrain_population().result(timeout=120)
@@ -305,7 +315,7 @@ def test_workers_follow_the_newest_registry_and_never_write_an_old_one_back(back
     """Worker A starts from code's registry; a designer saves a newer version through worker
     B; a worker restarted from the same (now older) code must not write it back, and A
     picks the new version up on its next sync."""
-    code = example_registry()
+    code = demo_registry()
     a = Personalizer(url=backend.db_url, redis_url=backend.redis_url, registry=code, clock=clock)
     b = Personalizer(url=backend.db_url, redis_url=backend.redis_url, clock=clock)
     first = a.registry.version

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-import components as adaptive
+import reflex_adaptive as adaptive
 from app.pages.workspace_canvas import canvas
 from app.pages.workspace_state import WorkspaceState
 from app.shell import frame

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from personalization.errors import ApiKeyError, InvalidKey, RevokedKey, UnknownKey
 from personalization.store.db import make_engine
 
 PREFIX = "ark"
@@ -45,22 +46,6 @@ DEFAULT_APPLICATION = "default"
 APPLICATION_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 """No ``:``, so the engine user id ``f"{application}:{user}"`` splits one way only."""
 _KEY_PATTERN = re.compile(rf"^{PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{43}})$")
-
-
-class ApiKeyError(ValueError):
-    """Base of the problems this module reports (bad input, unknown key)."""
-
-
-class InvalidKey(ApiKeyError):
-    """The presented key is malformed, unknown, or its secret does not match."""
-
-
-class RevokedKey(ApiKeyError):
-    """The key existed and was revoked; its holder should ask for a new one."""
-
-
-class UnknownKey(ApiKeyError):
-    """No key has that ``key_id`` (revocation, look-ups by id)."""
 
 
 class ApiKey(SQLModel, table=True):

@@ -1,67 +1,45 @@
-"""Python SDK for the engine's HTTP API, on httpx: ``Client`` (sync) and ``AsyncClient``.
+"""``Client`` (blocking) and ``AsyncClient`` (asyncio): the SDK's two entry points.
 
-    with Client("https://app.example", api_key, application="shop") as client:
-        client.record("u42", "save", region="toolbar")      # buffered
-        layout = client.layout("u42", "toolbar")            # flushes nothing, reads now
-    # leaving the block flushes what is still buffered
-
-Delivery: ``record`` buffers events, each with a client event id minted once, and sends them
-in batches (``batch_size``) when the buffer fills, on ``flush()`` and on ``close()``. A batch
-leaves the buffer only when the server acknowledged it. Network errors, 429 and 502/503/504
-are retried with exponential backoff and jitter (honouring ``Retry-After``); a retry resends
-the same ids, so the server reports already-stored events as duplicates and nothing is ever
-stored twice. If retries run out, ``DeliveryError`` is raised and the events stay buffered
-for the next flush. The buffer is bounded (``max_buffer``): when full, ``record`` raises
-``BufferFullError``, or hands the event to ``on_overflow`` and drops it if you gave one.
-
-Errors::
-
-    ClientError
-    ├── ApiError            the server refused (status, code, message, field, retry_after)
-    ├── DeliveryError       no answer after every retry (the cause is chained)
-    └── BufferFullError     the event buffer is full
-
-Tests swap the network for ``httpx.MockTransport`` (or ``httpx.ASGITransport`` for the async
-client) through ``transport=``. Only httpx and the standard library are used here.
+Both keep events in one bounded buffer and describe every API operation as a ``_Call``
+(in ``_Base``, shared), so they differ only in how they wait: sending and retrying is in
+``_transport``. A batch leaves the buffer only once the server acknowledged it, and each
+event's id is minted once when it is recorded, so a resend after a lost answer is reported
+as a duplicate, never stored twice.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import re
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import fields
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
-__all__ = [
-    "ApiError",
-    "AsyncClient",
-    "BufferFullError",
-    "Client",
-    "ClientError",
-    "DeliveryError",
-    "EventResult",
-    "IngestResult",
-    "Layout",
-    "LayoutItem",
-    "Panel",
-    "PanelStep",
-    "Prediction",
-    "Profile",
-    "RetryPolicy",
-    "UserToken",
-]
+from personalization.client._exceptions import BufferFullError
+from personalization.client._models import (
+    IngestResult,
+    Layout,
+    Panel,
+    Prediction,
+    Profile,
+    UserToken,
+)
+from personalization.client._transport import (
+    API,
+    RetryPolicy,
+    _Call,
+    call_with_retries,
+    call_with_retries_async,
+)
+from personalization.types import Context
 
-T = TypeVar("T")
-API = "/api/v1"
 _ID = re.compile(r"^[A-Za-z0-9_.:/-]+$")
 _LIMITS = {
     "user_id": 63,
@@ -73,216 +51,9 @@ _LIMITS = {
     "session_id": 64,
     "task_id": 64,
 }
-_CONTEXT = ("region", "component", "route", "device", "session_id", "task_id")
-_RETRY_STATUS = frozenset({429, 502, 503, 504})
-
-
-# -- errors ----------------------------------------------------------------------------------
-
-
-class ClientError(Exception):
-    """Base of every error this SDK raises."""
-
-
-class ApiError(ClientError):
-    """The server answered with an error body; ``code`` is stable (see docs/api.md)."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        field: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status, self.code, self.message = status, code, message
-        self.field, self.retry_after = field, retry_after
-
-
-class DeliveryError(ClientError):
-    """No answer after every retry. Buffered events were kept for the next flush."""
-
-
-class BufferFullError(ClientError):
-    """``max_buffer`` events are waiting; flush (or check the network) before recording."""
-
-
-# -- results ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class EventResult:
-    index: int
-    status: str  # "accepted" | "duplicate" | "rejected"
-    client_event_id: str | None = None
-    field: str | None = None
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IngestResult:
-    """Per-event outcome of one or more batches (indexes count across the batches)."""
-
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    results: tuple[EventResult, ...] = ()
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], offset: int = 0) -> IngestResult:
-        results = tuple(
-            EventResult(**{**r, "index": int(r["index"]) + offset}) for r in data["results"]
-        )
-        return cls(
-            accepted=int(data["accepted"]),
-            duplicates=int(data["duplicates"]),
-            rejected=int(data["rejected"]),
-            results=results,
-        )
-
-    def __add__(self, other: IngestResult) -> IngestResult:
-        return IngestResult(
-            self.accepted + other.accepted,
-            self.duplicates + other.duplicates,
-            self.rejected + other.rejected,
-            self.results + other.results,
-        )
-
-    @property
-    def rejections(self) -> list[EventResult]:
-        return [r for r in self.results if r.status == "rejected"]
-
-
-@dataclass(frozen=True, slots=True)
-class LayoutItem:
-    command: str
-    label: str
-    icon: str
-    position: int
-    visible: bool
-    zone: str
-    reason: str
-    probability: float | None
-    sentence: str
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    region: str
-    items: tuple[LayoutItem, ...]
-    overflow: tuple[str, ...]
-    slots: int
-    moves: int
-    level: str
-    registry_version: int
-    adapted: bool
-
-    @property
-    def visible(self) -> list[LayoutItem]:
-        """Visible items in slot order: what to draw."""
-        return sorted((i for i in self.items if i.visible), key=lambda i: i.position)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Layout:
-        return cls(
-            region=data["region"],
-            items=tuple(LayoutItem(**i) for i in data["items"]),
-            overflow=tuple(data["overflow"]),
-            slots=int(data["slots"]),
-            moves=int(data["moves"]),
-            level=data["level"],
-            registry_version=int(data["registry_version"]),
-            adapted=bool(data["adapted"]),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Prediction:
-    command: str
-    label: str
-    probability: float
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class PanelStep:
-    ref: str
-    kind: str
-    label: str
-    done: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Panel:
-    task_id: str
-    title: str
-    state: str
-    steps: tuple[PanelStep, ...]
-    progress: float
-    pinned: bool
-    reason: str
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Panel:
-        return cls(**{**data, "steps": tuple(PanelStep(**s) for s in data["steps"])})
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    user_id: str
-    level: str
-    recording: bool
-    retention_days: int
-    pins: dict[str, list[str]]
-    hidden: dict[str, list[str]]
-    control_group: bool
-
-
-@dataclass(frozen=True, slots=True)
-class UserToken:
-    token: str
-    user_id: str
-    scopes: tuple[str, ...]
-    expires_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """``attempts`` counts the first try. Waits grow ``backoff * 2**n`` up to
-    ``max_backoff`` with full jitter; a server's ``Retry-After`` wins, up to
-    ``max_retry_after``."""
-
-    attempts: int = 5
-    backoff: float = 0.2
-    max_backoff: float = 5.0
-    max_retry_after: float = 60.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.max_retry_after)
-        return random.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
-
-
-# -- shared, I/O-free core -------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Call:
-    method: str
-    path: str
-    parse: Callable[[Any], Any]
-    params: dict[str, Any] | None = None
-    json: Any = None
-    idempotent: bool = True  # safe to resend after a network error
-
-
-@dataclass(frozen=True, slots=True)
-class _Wait:
-    """Retry after ``seconds``."""
-
-    seconds: float
+# The engine's field list, not a copy of it: when ``Context`` gains a field, ``record``
+# fails on every call (a KeyError in ``_event``) until it takes that field too.
+_CONTEXT = tuple(f.name for f in fields(Context))
 
 
 def _check_id(name: str, value: Any) -> None:
@@ -292,25 +63,6 @@ def _check_id(name: str, value: Any) -> None:
         raise ValueError(
             f"{name}: must be an identifier (letters, digits, _ . : / -), got {value!r}"
         )
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _api_error(response: httpx.Response) -> ApiError:
-    try:
-        body = response.json()["error"]
-        code, message, fld = str(body["code"]), str(body["message"]), body.get("field")
-    except (ValueError, KeyError, TypeError):
-        code, message, fld = "http_error", response.text[:200] or response.reason_phrase, None
-    return ApiError(
-        response.status_code, code, message, field=fld, retry_after=_retry_after(response)
-    )
 
 
 class _Base:
@@ -352,9 +104,9 @@ class _Base:
         kind: str,
         client_event_id: str | None,
         client_time: float | datetime | None,
-        context: tuple[str | None, ...],
+        context: Mapping[str, str | None],
     ) -> dict[str, Any]:
-        """The event as sent; ``context`` holds the ``_CONTEXT`` fields in that order."""
+        """The event as sent; ``context`` maps every ``_CONTEXT`` field to its value."""
         event: dict[str, Any] = {
             "client_event_id": client_event_id or uuid.uuid4().hex,
             "user_id": user_id,
@@ -363,8 +115,8 @@ class _Base:
         }
         when = time.time() if client_time is None else client_time
         event["client_time"] = when.isoformat() if isinstance(when, datetime) else when
-        for name, value in zip(_CONTEXT, context, strict=True):
-            if value is not None:
+        for name in _CONTEXT:
+            if (value := context[name]) is not None:
                 event[name] = value
         for name, value in event.items():
             if name in _LIMITS:
@@ -460,44 +212,35 @@ class _Base:
     def _erase_call(self, user_id: str) -> _Call:
         return _Call("DELETE", self._user(user_id), lambda d: dict(d["deleted"]))
 
-    def _retry_after_error(
-        self, attempt: int, response: httpx.Response | None, exc: Exception | None, call: _Call
-    ) -> float | None:
-        """Seconds to wait before the next attempt, or ``None`` to stop retrying."""
-        if attempt + 1 >= self.retry.attempts:
-            return None
-        if response is not None:
-            if response.status_code not in _RETRY_STATUS:
-                return None
-            return self.retry.delay(attempt, _retry_after(response))
-        if exc is not None and not call.idempotent:
-            return None
-        return self.retry.delay(attempt, None)
-
-    def _settle(
-        self,
-        call: _Call,
-        attempt: int,
-        response: httpx.Response | None,
-        error: httpx.TransportError | None = None,
-    ) -> Any:
-        """What one attempt comes to: the parsed answer, a ``_Wait`` before the next attempt,
-        or the error to raise. Both clients share it and only do their own I/O and sleep."""
-        if response is not None and response.status_code < 400:
-            return call.parse(response.json())
-        wait = self._retry_after_error(attempt, response, error, call)
-        if wait is not None:
-            return _Wait(wait)
-        if response is not None:
-            raise _api_error(response)
-        raise DeliveryError(
-            f"{call.method} {call.path}: no answer after {attempt + 1} attempt(s): {error!r}"
-        ) from error
-
     def _batches(self, events: list[dict[str, Any]]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
         """``send``'s batches with the index of their first event."""
         for start in range(0, len(events), self.batch_size):
             yield start, events[start : start + self.batch_size]
+
+
+def _registry_save_call(registry: Mapping[str, Any], note: str) -> _Call:
+    return _Call(
+        "PUT", f"{API}/registry", lambda d: int(d["version"]), {"note": note}, json=dict(registry)
+    )
+
+
+def _panels(data: Mapping[str, Any]) -> list[Panel]:
+    return [Panel.from_dict(p) for p in data["panels"]]
+
+
+def _profile(data: Mapping[str, Any]) -> Profile:
+    return Profile(**data)
+
+
+def _changes(recording: bool | None, level: str | None, retention: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if recording is not None:
+        out["recording"] = recording
+    if level is not None:
+        out["level"] = level
+    if retention is not None:
+        out["retention_days"] = retention
+    return out
 
 
 def _registry_save_call(registry: Mapping[str, Any], note: str) -> _Call:
@@ -563,20 +306,7 @@ class Client(_Base):
             self._http.close()
 
     def _call(self, call: _Call) -> Any:
-        attempt = 0
-        while True:
-            try:
-                response = self._http.request(
-                    call.method, call.path, params=call.params, json=call.json
-                )
-            except httpx.TransportError as exc:
-                outcome = self._settle(call, attempt, None, exc)
-            else:
-                outcome = self._settle(call, attempt, response)
-            if not isinstance(outcome, _Wait):
-                return outcome
-            time.sleep(outcome.seconds)
-            attempt += 1
+        return call_with_retries(self._http, call, self.retry)
 
     # events
 
@@ -596,7 +326,14 @@ class Client(_Base):
         task_id: str | None = None,
     ) -> str:
         """Buffer one event (sent when a batch is full); returns its client event id."""
-        context = (region, component, route, device, session_id, task_id)
+        context = {
+            "region": region,
+            "component": component,
+            "route": route,
+            "device": device,
+            "session_id": session_id,
+            "task_id": task_id,
+        }
         event = self._event(user_id, command, kind, client_event_id, client_time, context)
         if self._enqueue(event):
             self.flush()
@@ -719,20 +456,7 @@ class AsyncClient(_Base):
             await self._http.aclose()
 
     async def _call(self, call: _Call) -> Any:
-        attempt = 0
-        while True:
-            try:
-                response = await self._http.request(
-                    call.method, call.path, params=call.params, json=call.json
-                )
-            except httpx.TransportError as exc:
-                outcome = self._settle(call, attempt, None, exc)
-            else:
-                outcome = self._settle(call, attempt, response)
-            if not isinstance(outcome, _Wait):
-                return outcome
-            await asyncio.sleep(outcome.seconds)
-            attempt += 1
+        return await call_with_retries_async(self._http, call, self.retry)
 
     async def record(
         self,
@@ -749,7 +473,14 @@ class AsyncClient(_Base):
         session_id: str | None = None,
         task_id: str | None = None,
     ) -> str:
-        context = (region, component, route, device, session_id, task_id)
+        context = {
+            "region": region,
+            "component": component,
+            "route": route,
+            "device": device,
+            "session_id": session_id,
+            "task_id": task_id,
+        }
         event = self._event(user_id, command, kind, client_event_id, client_time, context)
         if self._enqueue(event):
             await self.flush()

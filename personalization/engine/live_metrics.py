@@ -6,6 +6,10 @@ Every measure is a sum (hits, predictions, probability sums per calibration bin,
 kept as named counters: a worker adds what it saw to ``pending`` and flushes the increments
 to the shared counter table, and the page reads the totals, so several workers add up
 instead of overwriting each other, and nothing is recomputed from the log at start-up.
+
+The measures themselves are the evaluation's (``PredictionScore``): each prediction is
+scored into a fresh one whose counters become the increments, and the readout rebuilds the
+metric objects from the totals, so live and offline numbers are computed the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from personalization.evaluation.metrics import Calibration, PredictionScore, RankMetrics
 from personalization.types import Prediction
 
 KS = (1, 3, 5)
@@ -32,28 +37,21 @@ class LiveMetrics:
     def _add(self, name: str, delta: float = 1.0) -> None:
         self.pending[PREFIX + name] += delta
 
+    def _add_all(self, prefix: str, counts: Mapping[str, float]) -> None:
+        for name, delta in counts.items():
+            if delta:  # a zero would only create a counter row
+                self._add(prefix + name, delta)
+
     def prediction(
         self, predictions: Sequence[Prediction], actual: str, *, events_before: int
     ) -> None:
-        ranked = [p.command for p in predictions]
-        rank = ranked.index(actual) + 1 if actual in ranked else None
+        point = PredictionScore(calibration=Calibration(bins=BINS))
+        point.score(predictions, actual)
         segment = "experienced" if events_before >= EXPERIENCED_AFTER else "new"
+        hits = point.ranks.counters(KS)
         for group in ("overall", segment):
-            self._add(f"hit.{group}.n")
-            if rank is not None:
-                for k in KS:
-                    if rank <= k:
-                        self._add(f"hit.{group}.h{k}")
-                if rank <= 10:
-                    self._add(f"hit.{group}.rr", 1.0 / rank)
-        if predictions:
-            p = predictions[0].probability
-            b = min(BINS - 1, int(p * BINS))
-            self._add(f"cal.{b}.n")
-            self._add(f"cal.{b}.p", p)
-            if rank == 1:
-                self._add(f"cal.{b}.h")
-            self._add("cal.brier", (p - float(rank == 1)) ** 2)
+            self._add_all(f"hit.{group}.", hits)
+        self._add_all("cal.", point.calibration.counters())
 
     def layout_update(self, region: str, moves: int) -> None:
         self._add(f"churn.{region}.updates")
@@ -81,12 +79,17 @@ class LiveMetrics:
             self.pending[name] += delta
 
 
+def _within(totals: Mapping[str, float], prefix: str) -> dict[str, float]:
+    return {k.removeprefix(prefix): v for k, v in totals.items() if k.startswith(prefix)}
+
+
 def _hits(totals: Mapping[str, float], group: str) -> dict[str, Any]:
-    n = int(totals.get(f"hit.{group}.n", 0))
+    ranks = RankMetrics.from_counters(_within(totals, f"hit.{group}."), KS)
+    n = ranks.count
     out: dict[str, Any] = {"predictions": n}
     for k in KS:
-        out[f"hit@{k}"] = totals.get(f"hit.{group}.h{k}", 0.0) / n if n else None
-    out["mrr@10"] = totals.get(f"hit.{group}.rr", 0.0) / n if n else None
+        out[f"hit@{k}"] = ranks.hit(k) if n else None
+    out["mrr@10"] = ranks.mrr() if n else None
     return out
 
 
@@ -97,19 +100,12 @@ def readout(raw: Mapping[str, float]) -> dict[str, Any]:
     segments = sorted(
         {k.split(".")[1] for k in totals if k.startswith("hit.") and k.endswith(".n")} - {"overall"}
     )
-    bins = []
-    for b in range(BINS):
-        c = int(totals.get(f"cal.{b}.n", 0))
-        if c:
-            bins.append(
-                {
-                    "predicted": totals.get(f"cal.{b}.p", 0.0) / c,
-                    "observed": totals.get(f"cal.{b}.h", 0.0) / c,
-                    "count": c,
-                }
-            )
-    n = sum(x["count"] for x in bins)
-    ece = sum(abs(x["predicted"] - x["observed"]) * x["count"] for x in bins) / n if n else None
+    cal = Calibration.from_counters(_within(totals, "cal."), BINS)
+    bins = [
+        {"predicted": p / c, "observed": h / c, "count": c}
+        for c, p, h in zip(cal.bin_count, cal.bin_confidence, cal.bin_correct, strict=True)
+        if c
+    ]
     regions = sorted(
         k.removeprefix("churn.").removesuffix(".updates")
         for k in totals
@@ -139,8 +135,8 @@ def readout(raw: Mapping[str, float]) -> dict[str, Any]:
         "segments": {name: _hits(totals, name) for name in segments},
         "calibration": {
             "bins": bins,
-            "brier": totals.get("cal.brier", 0.0) / n if n else None,
-            "ece": ece,
+            "brier": cal.brier() if cal.count else None,
+            "ece": cal.ece() if cal.count else None,
         },
         "churn": churn,
         "panels": panels,

@@ -1,7 +1,9 @@
 """What hosts render: small, JSON-able views built from engine state.
 
 The widgets, the host app and the HTTP API all show the same things (a palette entry, a task
-panel with its steps), so the shapes live here once instead of three times.
+panel with its steps), so the shapes live here once instead of three times. ``to_dict()`` is
+their JSON: an edge (the API's response schema, the widgets' state) adapts it rather than
+restating the fields.
 """
 
 from __future__ import annotations
@@ -10,8 +12,19 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 
+class _View:
+    """``to_dict`` for the views: plain JSON types, nested views included (``asdict`` keeps
+    tuples, which JSON and the API's schemas spell as lists)."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)  # type: ignore[call-overload]
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+
 @dataclass(frozen=True, slots=True)
-class PaletteEntry:
+class PaletteEntry(_View):
     command: str
     label: str
     group: str
@@ -21,23 +34,17 @@ class PaletteEntry:
     reason: str
     sentence: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True, slots=True)
-class StepView:
+class StepView(_View):
     ref: str
     kind: str
     label: str
     done: bool
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True, slots=True)
-class PanelView:
+class PanelView(_View):
     task_id: str
     title: str
     state: str
@@ -45,8 +52,3 @@ class PanelView:
     progress: float  # 0..1, share of steps done
     pinned: bool
     reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["steps"] = [s.to_dict() for s in self.steps]
-        return out

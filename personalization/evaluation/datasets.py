@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import csv
 import gzip
-import json
 import os
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
-from personalization.types import EMPTY_CONTEXT, Context, Event
+from personalization.errors import LogFormatError
+from personalization.evaluation.log_reader import REQUIRED_COLUMNS, LogReader, log_format, open_log
+from personalization.types import CONTEXT_FIELDS, EMPTY_CONTEXT, Context, Event
 
-CONTEXT_FIELDS = ("route", "device", "session_id", "task_id", "region", "component")
-REQUIRED_FIELDS = ("user_id", "command")
 MSNBC_CATEGORIES = (
     "frontpage",
     "news",
@@ -46,10 +45,6 @@ MSNBC_CATEGORIES = (
 SCHONLAU_USERS = tuple(f"User{i}" for i in range(1, 51))
 SCHONLAU_CLEAN_PREFIX = 5000
 MSNBC_HEADER_LINES = 7
-
-
-class LogFormatError(ValueError):
-    """A log line we cannot read; the message names the file, line and field."""
 
 
 def datasets_dir() -> Path:
@@ -84,7 +79,7 @@ def _parse_timestamp(raw: object, *, where: str) -> float | None:
 
 def _record_to_event(record: dict[str, object], *, where: str) -> Event:
     values: dict[str, str] = {}
-    for name in REQUIRED_FIELDS:
+    for name in REQUIRED_COLUMNS:
         raw = record.get(name)
         text = "" if raw is None else str(raw).strip()
         if not text:
@@ -104,43 +99,22 @@ def _record_to_event(record: dict[str, object], *, where: str) -> Event:
     )
 
 
-def _iter_csv(path: Path) -> Iterator[Event]:
-    # utf-8-sig: spreadsheet exports often start with a byte-order mark
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        missing = [name for name in REQUIRED_FIELDS if name not in header]
-        if missing:
-            raise LogFormatError(f"{path}:1: header lacks column(s) {', '.join(missing)}")
-        for row in reader:
-            where = f"{path}:{reader.line_num}"
-            if None in row:
-                raise LogFormatError(f"{where}: more fields than the header has columns")
-            yield _record_to_event(row, where=where)
-
-
-def _iter_jsonl(path: Path) -> Iterator[Event]:
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LogFormatError(f"{where}: not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise LogFormatError(f"{where}: expected a JSON object per line")
+def _events(path: Path) -> Iterator[Event]:
+    raw, text = open_log(path)
+    with raw, text:
+        for line, record, err in LogReader(text, log_format(path, text), name=str(path)):
+            where = f"{path}:{line}"
+            if err is not None:
+                raise LogFormatError(f"{where}: {err.reason}")
+            assert record is not None
             yield _record_to_event(record, where=where)
 
 
 def iter_log(path: str | Path) -> Iterator[Event]:
-    """Events of a CSV (``.csv``) or JSON Lines (``.jsonl``/``.json``/``.ndjson``) log, in
-    file order. Raises ``LogFormatError`` naming the line at the first bad line."""
-    path = Path(path)
-    if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        return _iter_jsonl(path)
-    return _iter_csv(path)
+    """Events of a CSV or JSON Lines log (optionally ``.gz``; see ``log_reader``), in file
+    order. Raises ``LogFormatError`` naming the line at the first bad line: a measurement
+    over a log with holes would not be the measurement it claims to be."""
+    return _events(Path(path))
 
 
 def group_by_user(events: Iterable[Event]) -> dict[str, list[Event]]:

@@ -42,10 +42,11 @@ from personalization.evaluation.datasets import (
     msnbc,
     schonlau,
 )
-from personalization.evaluation.metrics import Calibration, RankMetrics, percentile
+from personalization.evaluation.metrics import PredictionScore, percentile
 from personalization.predict import BASELINES, LearnedPredictor
 from personalization.predict.learned import DEFAULT_SCORER, Scorer, train_scorer
 from personalization.predict.population import PopulationModel
+from personalization.predict.progressive import score_then_learn
 from personalization.types import Event
 
 LEARNED = LearnedPredictor.name
@@ -58,15 +59,15 @@ Sequences = list[tuple[str, list[Event]]]
 
 
 @dataclass
-class MethodResult:
-    ranks: RankMetrics = field(default_factory=RankMetrics)
-    calibration: Calibration = field(default_factory=Calibration)
+class MethodResult(PredictionScore):
+    """One method's scores plus how long each ``rank`` took."""
+
     latencies_us: list[float] = field(default_factory=list)
 
-    def merge(self, other: MethodResult) -> None:
-        self.ranks.merge(other.ranks)
-        self.calibration.merge(other.calibration)
-        self.latencies_us.extend(other.latencies_us)
+    def merge(self, other: PredictionScore) -> None:
+        super().merge(other)
+        if isinstance(other, MethodResult):
+            self.latencies_us.extend(other.latencies_us)
 
     def summary(self) -> dict[str, float]:
         return {
@@ -96,23 +97,17 @@ def load_dataset(name: str, users: int | None = None) -> Sequences:
 
 
 def replay_user(user: str, events: Sequence[Event], model: Any, result: MethodResult) -> None:
-    """Predict-then-learn over one user's events with one method."""
+    """Score, then learn, over one user's events with one method."""
     clock = time.perf_counter
-    ranks, calibration, latencies = result.ranks, result.calibration, result.latencies_us
-    for i, ev in enumerate(events):
+    latencies = result.latencies_us
+
+    def score(ev: Event) -> None:
         start = clock()
         preds = model.rank(user, ev.context, 10)
-        elapsed = clock() - start
-        if i:
-            latencies.append(elapsed * 1e6)
-            position = None
-            for j, p in enumerate(preds):
-                if p.command == ev.command:
-                    position = j + 1
-                    break
-            ranks.update(position)
-            calibration.update(preds[0].probability if preds else 0.0, position == 1)
-        model.partial_fit(ev)
+        latencies.append((clock() - start) * 1e6)
+        result.score(preds, ev.command)
+
+    score_then_learn(events, score=score, learn=model.partial_fit)
 
 
 # -- work shared with forked workers (set before the pool starts) -----------------------------

@@ -7,9 +7,8 @@ each bad line by number and field. Every event gets a deterministic ``client_eve
 resuming an interrupted import, stores nothing twice, and appending lines to a log and
 importing it again adds just the new lines.
 
-``personalization.evaluation.datasets.iter_log`` reads the same format for evaluation, but it stops
-at the first bad line and does not expose line numbers; an import must do both, hence this
-module's own streaming parser.
+Lines are read by ``log_reader.LogReader``, as evaluation's ``datasets.iter_log`` reads them:
+the importer reports a bad line and goes on where evaluation stops at it.
 
 CLI: ``python -m personalization.importers PATH [--db URL]`` (``--msnbc`` for MSNBC).
 """
@@ -17,22 +16,27 @@ CLI: ``python -m personalization.importers PATH [--db URL]`` (``--msnbc`` for MS
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
-import io
 import json
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from tqdm import tqdm
 
 from personalization.evaluation.datasets import LogFormatError, datasets_dir, msnbc
+from personalization.evaluation.log_reader import (
+    REQUIRED_COLUMNS,
+    LineError,
+    LogReader,
+    log_format,
+    open_log,
+)
 from personalization.store.event_store import AppendResult, EventStore
+from personalization.types import CONTEXT_FIELDS
 
 __all__ = [
     "ImportReport",
@@ -44,27 +48,10 @@ __all__ = [
     "source_name",
 ]
 
-OPTIONAL_COLUMNS = (
-    "client_event_id",
-    "kind",
-    "route",
-    "device",
-    "session_id",
-    "task_id",
-    "region",
-    "component",
-)
-REQUIRED_COLUMNS = ("user_id", "command")
+OPTIONAL_COLUMNS = ("client_event_id", "kind", *CONTEXT_FIELDS)
 KNOWN_COLUMNS = frozenset((*REQUIRED_COLUMNS, "timestamp", *OPTIONAL_COLUMNS))
 MAX_ERROR_DETAILS = 1000
 _ID_FIELDS = frozenset(("user_id", "command", *OPTIONAL_COLUMNS))
-
-
-@dataclass(frozen=True, slots=True)
-class LineError:
-    line: int
-    field: str
-    reason: str
 
 
 @dataclass(slots=True)
@@ -108,27 +95,6 @@ def source_name(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[-40:] or "log"
 
 
-def _detect_format(path: Path, text: IO[str]) -> str:
-    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
-    last = suffixes[-1] if suffixes else ""
-    if last in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    if last in (".csv", ".txt"):
-        return "csv"
-    head = text.read(4096)
-    text.seek(0)
-    return "jsonl" if head.lstrip().startswith("{") else "csv"
-
-
-def _open_text(path: Path) -> tuple[IO[bytes], IO[str]]:
-    raw = path.open("rb")
-    binary: IO[bytes] = gzip.GzipFile(fileobj=raw) if path.suffix.lower() == ".gz" else raw
-    # Undecodable bytes become U+FFFD, which the id charset rejects: the line is reported,
-    # the rest of the file still imports.
-    # utf-8-sig drops the byte-order mark spreadsheet exports put before "user_id".
-    return raw, io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline="")
-
-
 def _clean(name: str, value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
@@ -149,64 +115,6 @@ def _to_event(record: dict[str, Any], *, source: str, line: int) -> dict[str, An
         event["client_time" if name == "timestamp" else name] = value
     event.setdefault("client_event_id", f"{source}:{line}")
     return event
-
-
-Parsed = tuple[int, dict[str, Any] | None, LineError | None]
-
-
-def _csv_records(text: IO[str], report: ImportReport, source: str) -> Iterator[Parsed]:
-    reader = csv.reader(text)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        return
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise LogFormatError(
-            f"{report.source}: line 1: header lacks required column(s) {', '.join(missing)} "
-            f"(found: {', '.join(header) or 'nothing'})"
-        )
-    report.ignored_columns = sorted({h for h in header if h not in KNOWN_COLUMNS})
-    line = reader.line_num
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:  # e.g. a field over the size limit: skip the line, go on
-            start, line = line + 1, reader.line_num
-            yield start, None, LineError(start, "(line)", f"unreadable CSV: {exc}")
-            continue
-        start, line = line + 1, reader.line_num
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        if len(row) > len(header):  # shorter rows just leave trailing columns empty
-            reason = f"{len(row)} fields but the header has only {len(header)} columns"
-            yield start, None, LineError(start, "(line)", reason)
-            continue
-        yield (
-            start,
-            _to_event(dict(zip(header, row, strict=False)), source=source, line=start),
-            None,
-        )
-
-
-def _jsonl_records(text: IO[str], report: ImportReport, source: str) -> Iterator[Parsed]:
-    ignored: set[str] = set()
-    for number, raw in enumerate(text, start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            yield number, None, LineError(number, "(line)", f"not valid JSON: {exc.msg}")
-            continue
-        if not isinstance(record, dict):
-            yield number, None, LineError(number, "(line)", "expected one JSON object per line")
-            continue
-        ignored.update(k for k in record if k not in KNOWN_COLUMNS)
-        yield number, _to_event(record, source=source, line=number), None
-    report.ignored_columns = sorted(ignored)
 
 
 def _bar(progress: bool, total: int | None, unit: str) -> tqdm:
@@ -281,25 +189,30 @@ def import_log(
     path = Path(path)
     started = time.perf_counter()
     prefix = source if source is not None else source_name(path)
-    raw, text = _open_text(path)
+    # Undecodable bytes become U+FFFD, which the id charset rejects: the line is reported,
+    # the rest of the file still imports.
+    raw, text = open_log(path, errors="replace")
     with raw, text:
-        fmt = _detect_format(path, text)
+        fmt = log_format(path, text)
         report = ImportReport(source=str(path), format=fmt)
         batcher = _Batcher(store, report, batch)
-        records = _csv_records if fmt == "csv" else _jsonl_records
+        reader = LogReader(text, fmt, name=str(path))
         size = path.stat().st_size
         with _bar(progress, size, "B") as bar:
             done = 0
-            for line, event, err in records(text, report, prefix):
+            for line, record, err in reader:
                 if err is not None:
                     report.events += 1
                     batcher.error(err)
-                elif event is not None and batcher.add(line, event):
+                elif record is not None and batcher.add(
+                    line, _to_event(record, source=prefix, line=line)
+                ):
                     pos = raw.tell()
                     bar.update(pos - done)
                     done = pos
             batcher.flush()
             bar.update(size - done)
+        report.ignored_columns = sorted(reader.columns - KNOWN_COLUMNS)
     report.errors.sort(key=lambda e: e.line)
     report.seconds = time.perf_counter() - started
     return report

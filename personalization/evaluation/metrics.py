@@ -4,6 +4,11 @@ Accuracy alone cannot gate adaptation: the layout acts only when the top guess i
 confident, so the top-1 probability must mean what it says. ``Calibration`` reports the
 Brier score and expected calibration error (ECE) of that probability beside hit@k.
 
+The offline evaluation and the engine's live metrics both score with ``PredictionScore``,
+so "hit@1" means the same on the insights page as in the benchmark tables. The live side
+keeps its sums as named counters shared by workers (``counters()``/``from_counters()``),
+since a database adds increments where objects would overwrite each other.
+
 >>> m = RankMetrics()
 >>> m.update(1); m.update(3); m.update(None)
 >>> round(m.hit(1), 3), round(m.hit(3), 3), round(m.mrr(), 3)
@@ -13,7 +18,10 @@ Brier score and expected calibration error (ECE) of that probability beside hit@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+from personalization.types import Prediction
 
 MRR_CUTOFF = 10
 
@@ -50,6 +58,27 @@ class RankMetrics:
         self.count += other.count
         self.hits_at = [a + b for a, b in zip(self.hits_at, other.hits_at, strict=True)]
         self.reciprocal_sum += other.reciprocal_sum
+
+    def counters(self, ks: Sequence[int]) -> dict[str, float]:
+        """The sums as named counters: ``n``, ``h<k>`` (hits within the first k) for each k
+        in ``ks``, and ``rr`` (the reciprocal-rank sum)."""
+        out = {"n": float(self.count)}
+        for k in ks:
+            out[f"h{k}"] = float(sum(self.hits_at[1 : k + 1]))
+        out["rr"] = self.reciprocal_sum
+        return out
+
+    @classmethod
+    def from_counters(cls, totals: Mapping[str, float], ks: Sequence[int]) -> RankMetrics:
+        """Back from ``counters(ks)`` totals (missing names are 0). Only ``hit(k)`` for k in
+        ``ks`` and ``mrr()`` are known from them; other k are not."""
+        out = cls(count=int(totals.get("n", 0)), reciprocal_sum=totals.get("rr", 0.0))
+        below = 0
+        for k in sorted(ks):
+            within = int(totals.get(f"h{k}", 0))
+            out.hits_at[k] = within - below
+            below = within
+        return out
 
 
 @dataclass
@@ -111,6 +140,72 @@ class Calibration:
             self.bin_count[i] += other.bin_count[i]
             self.bin_confidence[i] += other.bin_confidence[i]
             self.bin_correct[i] += other.bin_correct[i]
+
+    def counters(self) -> dict[str, float]:
+        """The sums as named counters: ``<bin>.n``, ``<bin>.p`` (confidence sum) and
+        ``<bin>.h`` (right answers) for each bin in use, and ``brier`` (squared-error sum)."""
+        out: dict[str, float] = {}
+        for b in range(self.bins):
+            if self.bin_count[b]:
+                out[f"{b}.n"] = float(self.bin_count[b])
+                out[f"{b}.p"] = self.bin_confidence[b]
+                out[f"{b}.h"] = float(self.bin_correct[b])
+        if self.count:
+            out["brier"] = self.squared_error
+        return out
+
+    @classmethod
+    def from_counters(cls, totals: Mapping[str, float], bins: int = 10) -> Calibration:
+        """Back from ``counters()`` totals (missing names are 0)."""
+        out = cls(bins=bins)
+        for b in range(bins):
+            out.bin_count[b] = int(totals.get(f"{b}.n", 0))
+            out.bin_confidence[b] = totals.get(f"{b}.p", 0.0)
+            out.bin_correct[b] = int(totals.get(f"{b}.h", 0))
+        out.count = sum(out.bin_count)
+        out.squared_error = totals.get("brier", 0.0)
+        return out
+
+
+def rank_of(predictions: Sequence[Prediction], actual: str) -> int | None:
+    """The 1-based position of ``actual`` among ``predictions`` (``None``: not there)."""
+    for i, p in enumerate(predictions):
+        if p.command == actual:
+            return i + 1
+    return None
+
+
+@dataclass
+class PredictionScore:
+    """The scoring step of "score, then learn": what one ranked list says about the ranking
+    (hit@k, MRR) and about the top-1 probability (Brier, ECE).
+
+    An empty list counts as a miss but not for calibration: there is no probability to
+    judge. (In a replay the first event is the only point that can have none.)
+
+    >>> s = PredictionScore()
+    >>> s.score([Prediction("a", 0.6), Prediction("b", 0.3)], "b")
+    2
+    >>> s.ranks.hit(1), s.ranks.hit(3), round(s.calibration.brier(), 2)
+    (0.0, 1.0, 0.36)
+    """
+
+    ranks: RankMetrics = field(default_factory=RankMetrics)
+    calibration: Calibration = field(default_factory=Calibration)
+
+    def score(self, predictions: Sequence[Prediction], actual: str) -> int | None:
+        """Add one prediction point; returns the rank of ``actual`` for callers that split
+        it further (segments)."""
+        rank = rank_of(predictions, actual)
+        self.ranks.update(rank)
+        if predictions:
+            # a model's float arithmetic may round a certain guess a hair above 1
+            self.calibration.update(min(1.0, predictions[0].probability), rank == 1)
+        return rank
+
+    def merge(self, other: PredictionScore) -> None:
+        self.ranks.merge(other.ranks)
+        self.calibration.merge(other.calibration)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -32,7 +32,10 @@ from typing import Any
 
 from tqdm import tqdm
 
-from personalization.layout.decide import Layout, decide_region_layout
+from personalization.layout.decide import Layout, count_moves, decide_region_layout
+from personalization.predict import frecency as frecency_weights
+from personalization.predict.base import RankedCounter
+from personalization.predict.progressive import score_then_learn
 from personalization.profile import Level, UserProfile, record_use
 from personalization.registry import ApplyOn, Region, RegionKind, RegionPolicy
 from personalization.types import Event, Prediction
@@ -103,33 +106,19 @@ class UserResult:
     tallies: dict[str, Tally] = field(default_factory=lambda: {p: Tally() for p in POLICIES})
 
 
-def _moved(before: Sequence[str | None], after: Sequence[str | None]) -> int:
-    old = {c: i for i, c in enumerate(before) if c is not None}
-    new = {c: i for i, c in enumerate(after) if c is not None}
-    return sum(1 for c, i in new.items() if old.get(c) != i) + sum(1 for c in old if c not in new)
+class _Policy:
+    """One policy's visible slots and its tally: scores an event against what is on screen,
+    and counts the moves when the slots are re-decided."""
 
+    def __init__(self, tally: Tally, slots: int) -> None:
+        self.tally = tally
+        self.slots = slots
+        self.visible: list[str | None] = [None] * slots
 
-class _Frecency:
-    """Decayed counts kept as growing weights (rescaled now and then to stay finite)."""
-
-    def __init__(self, half_life: float = 50.0) -> None:
-        self.growth = 2.0 ** (1.0 / half_life)
-        self.weight = 1.0
-        self.score: dict[str, float] = {}
-        self.first: dict[str, int] = {}
-
-    def learn(self, command: str) -> None:
-        self.weight *= self.growth
-        if command not in self.first:
-            self.first[command] = len(self.first)
-        self.score[command] = self.score.get(command, 0.0) + self.weight
-        if self.weight > 1e100:
-            self.score = {c: s / self.weight for c, s in self.score.items()}
-            self.weight = 1.0
-
-    def top(self, k: int) -> list[str]:
-        ranked = sorted(self.score, key=lambda c: (-self.score[c], self.first[c]))
-        return ranked[:k]
+    def show(self, visible: Sequence[str | None]) -> None:
+        after = (list(visible) + [None] * self.slots)[: self.slots]
+        self.tally.moves += count_moves(self.visible, after)
+        self.visible = after
 
 
 def replay_user(
@@ -140,26 +129,29 @@ def replay_user(
     predictor_factory: PredictorFactory,
     config: AdaptiveConfig = AdaptiveConfig(),
 ) -> UserResult:
-    """Replay one person's commands through all three policies."""
+    """Replay one person's commands through all three policies: each event is scored
+    against the slots shown before it, then learned, then every policy re-decides."""
     result = UserResult(user_id)
-    static, frecency, adaptive = (result.tallies[p] for p in POLICIES)
+    static, frecency, adaptive = (_Policy(result.tallies[p], slots) for p in POLICIES)
     predictor = predictor_factory()
     first_use: list[str] = []
     seen: set[str] = set()
-    frec = _Frecency()
+    frec = RankedCounter(cap=max(32, slots))
+    frec_weight = 1.0
+    step = frecency_weights.growth()
     profile = UserProfile(user_id=user_id, level=Level.FULL)
     region: Region | None = None
     layout: Layout | None = None
-    static_vis: list[str | None] = [None] * slots
-    frec_vis: list[str | None] = [None] * slots
-    adapt_vis: list[str | None] = [None] * slots
-    for t, command in enumerate(commands):
-        static.see(command, static_vis)
-        frecency.see(command, frec_vis)
-        adaptive.see(command, adapt_vis)
-        # learn the event
+    t = 0
+
+    def score(command: str) -> None:
+        for policy in (static, frecency, adaptive):
+            policy.tally.see(command, policy.visible)
+
+    def learn(command: str) -> None:
+        nonlocal frec_weight, profile, region, layout, t
         predictor.partial_fit(Event(user_id=user_id, command=command))
-        frec.learn(command)
+        frec_weight = frecency_weights.add_use(frec, frec_weight, command, step)
         profile = record_use(profile, command=command, at=float(t))
         if command not in seen:
             seen.add(command)
@@ -169,14 +161,9 @@ def replay_user(
                 id="sim", kind=RegionKind.TOOLBAR, slots=max(slots, len(order)),
                 policy=config.policy(order, slots),
             )  # fmt: skip
-        # re-decide every policy
-        new_static = (first_use[:slots] + [None] * slots)[:slots]
-        static.moves += _moved(static_vis, new_static)
-        static_vis = new_static
-        new_frec: list[str | None] = (frec.top(slots) + [None] * slots)[:slots]  # type: ignore[operator]
-        frecency.moves += _moved(frec_vis, new_frec)
-        frec_vis = new_frec
         assert region is not None
+        static.show(first_use[:slots])
+        frecency.show(frec.top(slots))
         predictions: list[Prediction] = predictor.rank(user_id, k=config.k)
         layout = decide_region_layout(
             region=region,
@@ -187,9 +174,10 @@ def replay_user(
             moment=ApplyOn.EVERY_EVENT,
             explain=False,
         )
-        new_adapt = layout.assignment()
-        adaptive.moves += _moved(adapt_vis, new_adapt)
-        adapt_vis = new_adapt
+        adaptive.show(layout.assignment())
+        t += 1
+
+    score_then_learn(commands, score=score, learn=learn, first=0)
     return result
 
 

@@ -1,11 +1,12 @@
 """The layout decision: a pure function from (registry, policy, predictions, profile,
 previous layout) to where every item goes, whether it is visible, and why.
 
-Lessons behind the shape (see DESIGN.md): moving things costs people their spatial memory,
-so adaptation happens inside a bounded "suggested" zone (split menus) and every update starts
-from the *previous* layout and may make at most ``policy.max_moves`` moves. A challenger only
-displaces something already on screen when it beats it by ``policy.hysteresis``, which stops
-flicker between two near-equal guesses. Items are replaced in place, so nothing else shifts.
+Lessons behind the shape (``python -m personalization.simulate`` measures them; the README
+has the numbers): moving things costs people their spatial memory, so adaptation happens
+inside a bounded "suggested" zone (split menus) and every update starts from the *previous*
+layout and may make at most ``policy.max_moves`` moves. A challenger only displaces
+something already on screen when it beats it by ``policy.hysteresis``, which stops flicker
+between two near-equal guesses. Items are replaced in place, so nothing else shifts.
 
 Rules that always hold:
 
@@ -489,7 +490,7 @@ class _Planner:
         registry_version: int,
         explain: bool,
     ) -> Layout:
-        moves = _moves(previous.assignment(), self.cur) if previous is not None else 0
+        moves = count_moves(previous.assignment(), self.cur) if previous is not None else 0
         forced = min(self.forced, moves) if previous is not None else 0
         if self.profile.level is Level.OFF or self.all_forced:
             forced = moves  # the person's own choice, or a changed registry
@@ -573,8 +574,10 @@ class _Planner:
         return LayoutItem(c, position, visible, zone, reason, self.prob.get(c), text)
 
 
-def _moves(before: Sequence[str | None], after: Sequence[str | None]) -> int:
-    """Items whose visible slot changed or that entered/left the visible slots."""
+def count_moves(before: Sequence[str | None], after: Sequence[str | None]) -> int:
+    """Items whose visible slot changed or that entered/left the visible slots, between two
+    slot assignments. The one churn measure: a layout's ``moves``, the live churn counters
+    and the simulator's policies (which are not all layouts) all count with it."""
     old = {c: i for i, c in enumerate(before) if c is not None}
     new = {c: i for i, c in enumerate(after) if c is not None}
     changed = sum(1 for c, i in new.items() if old.get(c) != i)
@@ -583,4 +586,4 @@ def _moves(before: Sequence[str | None], after: Sequence[str | None]) -> int:
 
 def moves_between(before: Layout, after: Layout) -> int:
     """The churn measure used by the simulation and the benchmarks."""
-    return _moves(before.assignment(), after.assignment())
+    return count_moves(before.assignment(), after.assignment())

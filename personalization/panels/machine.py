@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from personalization.errors import PanelTransitionError
 from personalization.registry import Registry, Task
 from personalization.types import Context, Event, EventKind, Prediction
 
@@ -58,18 +59,6 @@ class PanelState(StrEnum):
 
 TERMINAL = frozenset({PanelState.DISSOLVED, PanelState.DISMISSED, PanelState.EXPIRED})
 ACTIVE = frozenset({PanelState.OPEN, PanelState.IN_PROGRESS, PanelState.PINNED})
-
-
-class PanelTransitionError(RuntimeError):
-    """An action that the panel's current state does not allow."""
-
-    def __init__(
-        self, task_id: str, state: PanelState | None, action: str, detail: str = ""
-    ) -> None:
-        self.task_id, self.state, self.action = task_id, state, action
-        where = "it was never offered" if state is None else f"it is {state.value}"
-        suffix = f" ({detail})" if detail else ""
-        super().__init__(f"cannot {action} panel {task_id!r}: {where}{suffix}")
 
 
 @dataclass(slots=True)
@@ -322,7 +311,7 @@ class TaskPanels:
         return sorted((p for p in self.panels.values() if p.state in shown), key=_offered)
 
     def _require(self, task_id: str, action: str, allowed: set[PanelState]) -> Panel:
-        self.registry.task(task_id)  # unknown task -> KeyError naming it
+        self.registry.task(task_id)  # unknown task -> UnknownTask naming it
         panel = self.panels.get(task_id)
         if panel is None:
             raise PanelTransitionError(task_id, None, action)

@@ -9,18 +9,17 @@ from __future__ import annotations
 from collections import deque
 from typing import ClassVar
 
+from personalization.predict import frecency
 from personalization.predict.base import Predictor, RankedCounter
 from personalization.types import Context, Event
 
 CANDIDATES = 10  # enough candidates for any top-10 request without scanning everything
-_RESCALE_AT = 1e150
+_SCALE_FLOOR = 1.0 / 1e150  # IPAM's row decay: rescale before the factor underflows
 
 
 class MostFrequent(Predictor):
-    """The user's most used commands so far.
-
-    Every use adds ``_weight(user)`` to the command's count; subclasses change only that
-    weight (``Frecency`` makes later uses weigh more)."""
+    """The user's most used commands so far. ``Frecency`` reuses the per-user counters and
+    the scoring, and changes only how much a use counts."""
 
     name: ClassVar[str] = "most_frequent"
     reason: ClassVar[str] = "FREQUENT"
@@ -32,14 +31,14 @@ class MostFrequent(Predictor):
     def _reset(self) -> None:
         self.users_: dict[str, RankedCounter] = {}
 
-    def _weight(self, user_id: str, counter: RankedCounter) -> float:
-        return 1.0
+    def _counter(self, user_id: str) -> RankedCounter:
+        counter = self.users_.get(user_id)
+        if counter is None:
+            counter = self.users_[user_id] = RankedCounter()
+        return counter
 
     def _learn(self, event: Event) -> None:
-        counter = self.users_.get(event.user_id)
-        if counter is None:
-            counter = self.users_[event.user_id] = RankedCounter()
-        counter.add(event.command, self._weight(event.user_id, counter))
+        self._counter(event.user_id).add(event.command, 1.0)
 
     def _scores(self, user_id: str, context: Context | None) -> dict[str, float]:
         counter = self.users_.get(user_id)
@@ -112,22 +111,19 @@ class Frecency(MostFrequent):
     name: ClassVar[str] = "frecency"
     reason: ClassVar[str] = "FREQUENT"
 
-    def __init__(self, half_life: float = 50.0) -> None:
+    def __init__(self, half_life: float = frecency.HALF_LIFE) -> None:
         self.half_life = half_life
+        self.step = frecency.growth(half_life)
         super().__init__()
 
     def _reset(self) -> None:
-        # weights grow by 2**(1/half_life) per event instead of decaying every other entry
         super()._reset()
         self.weight_: dict[str, float] = {}
 
-    def _weight(self, user_id: str, counter: RankedCounter) -> float:
-        w = self.weight_.get(user_id, 1.0) * 2.0 ** (1.0 / self.half_life)
-        if w > _RESCALE_AT:
-            counter.rescale(1.0 / w)
-            w = 1.0
-        self.weight_[user_id] = w
-        return w
+    def _learn(self, event: Event) -> None:
+        user = event.user_id
+        last = self.weight_.get(user, 1.0)
+        self.weight_[user] = frecency.add_use(self._counter(user), last, event.command, self.step)
 
     def _forget_user(self, user_id: str) -> None:
         super()._forget_user(user_id)
@@ -159,7 +155,7 @@ class IPAM(Predictor):
     def _update(self, row: tuple[RankedCounter, list[float]], command: str) -> None:
         counter, scale = row
         scale[0] *= self.alpha
-        if scale[0] < 1.0 / _RESCALE_AT:
+        if scale[0] < _SCALE_FLOOR:
             counter.rescale(scale[0])
             scale[0] = 1.0
         counter.add(command, (1.0 - self.alpha) / scale[0])

@@ -13,15 +13,14 @@ import heapq
 import math
 from collections import deque
 
+from personalization.predict import frecency
 from personalization.predict.base import RankedCounter
 from personalization.predict.baselines import blend_scores, count_contexts
 from personalization.predict.population import POPULATION_FIELDS, PopulationModel, context_items
 from personalization.types import CommandMeta, Context
 
 MAX_ORDER = 6
-FRECENCY_HALF_LIFE = 50.0
-_FRECENCY_STEP = 2.0 ** (1.0 / FRECENCY_HALF_LIFE)
-_RESCALE_AT = 1e150
+_FRECENCY_STEP = frecency.growth()
 BLEND_CANDIDATES = 8
 FRECENCY_CANDIDATES = 3
 POPULATION_CANDIDATES = 3
@@ -87,12 +86,9 @@ class UserState:
     def learn(self, command: str, context: Context | None) -> None:
         count_contexts(self.contexts, self.context_totals, tuple(self.history), command)
         self.order0.add(command, 1.0)
-        w = self.frecency_weight * _FRECENCY_STEP
-        if w > _RESCALE_AT:
-            self.frecency.rescale(1.0 / w)
-            w = 1.0
-        self.frecency_weight = w
-        self.frecency.add(command, w)
+        self.frecency_weight = frecency.add_use(
+            self.frecency, self.frecency_weight, command, _FRECENCY_STEP
+        )
         self.last_seen[command] = self.clock
         self.clock += 1
         for item in context_items(context, USER_CONTEXT_FIELDS):

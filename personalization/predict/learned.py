@@ -21,6 +21,7 @@ import numpy as np
 from personalization.predict.base import Predictor, make_prediction, top_k
 from personalization.predict.features import FEATURES, N_FEATURES, FeatureBuilder, UserState
 from personalization.predict.population import PopulationModel
+from personalization.predict.progressive import score_then_learn
 from personalization.types import CommandMeta, Context, Event, Prediction
 
 FORMAT_VERSION = 1
@@ -315,23 +316,22 @@ def replay_rows(
     commands: Sequence[CommandMeta] = (),
     every: int = 1,
 ) -> tuple[list[list[float]], list[int], list[int], int]:
-    """Replay one user, predict-then-learn, and collect (rows, labels) at every ``every``-th
+    """Replay one user, score-then-learn, and collect (rows, labels) at every ``every``-th
     point; also each point's candidate count (a point whose answer is not among its
     candidates has only 0 labels) and how many points were sampled in all."""
     model = LearnedPredictor(commands=commands, population=population)
     rows: list[list[float]] = []
     labels: list[int] = []
     groups: list[int] = []
-    points = 0
-    for i, ev in enumerate(events):
-        if i and i % every == 0:
-            names, feats = model.features(ev.user_id, ev.context)
-            points += 1
-            if names:
-                rows.extend(feats)
-                labels.extend(int(c == ev.command) for c in names)
-                groups.append(len(names))
-        model.partial_fit(ev)
+
+    def collect(ev: Event) -> None:
+        names, feats = model.features(ev.user_id, ev.context)
+        if names:
+            rows.extend(feats)
+            labels.extend(int(c == ev.command) for c in names)
+            groups.append(len(names))
+
+    points = score_then_learn(events, score=collect, learn=model.partial_fit, every=every)
     return rows, labels, groups, points
 
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from personalization.types import Context, Event, EventKind
 
-CONTEXT_FIELDS = ("route", "device", "session_id", "task_id", "region", "component")
 # session and task ids are per-visit: they say nothing about other people
 POPULATION_FIELDS = ("route", "device", "region", "component")
 TOP = 8

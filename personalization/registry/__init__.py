@@ -1,10 +1,13 @@
 """What a product designer declares: commands, regions with their policies, and tasks.
 
 ``Registry`` is the whole declaration, versioned in the database by ``store.registries``.
-Imports nothing of the engine but ``personalization.types``.
+``model`` holds the dataclasses and enums, ``validation`` the semantic checks, ``parsing``
+the reading of dicts and JSON (every error named by the path of its field). Import from
+here; the package imports nothing of the engine but ``personalization.types`` and
+``personalization.errors``. The demo app's registry is the app's own: ``app/registry.json``.
 """
 
-from personalization.registry.core import (
+from personalization.registry.model import (
     FORMAT,
     ApplyOn,
     Command,
@@ -12,13 +15,11 @@ from personalization.registry.core import (
     RegionKind,
     RegionPolicy,
     Registry,
-    RegistryError,
     Task,
     TaskStep,
     TaskTrigger,
-    example_registry,
-    validate,
 )
+from personalization.registry.validation import RegistryError, validate
 
 __all__ = [
     "ApplyOn",
@@ -32,6 +33,5 @@ __all__ = [
     "Task",
     "TaskStep",
     "TaskTrigger",
-    "example_registry",
     "validate",
 ]

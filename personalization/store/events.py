@@ -27,10 +27,9 @@ from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 from typing_extensions import TypedDict
 
-from personalization.types import Context, Event, EventKind
+from personalization.types import CONTEXT_FIELDS, Context, Event, EventKind
 
 ID_PATTERN = r"^[A-Za-z0-9_.:/-]+$"
-CONTEXT_FIELDS = ("component", "region", "route", "device", "session_id", "task_id")
 
 
 class Device(StrEnum):

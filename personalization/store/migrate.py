@@ -19,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine, inspect
 from sqlmodel import SQLModel
 
+from personalization.errors import SchemaNotMigrated
 from personalization.store.db import database_url, import_all_tables, normalise_url
 
 VERSION_TABLE = "adaptive_engine_version"
@@ -56,10 +57,6 @@ def alembic_config(url: str | None = None) -> Config:
     cfg.set_main_option("script_location", str(SCRIPTS))
     cfg.set_main_option("sqlalchemy.url", url or database_url())
     return cfg
-
-
-class SchemaNotMigrated(RuntimeError):
-    """The database's engine tables are missing or older than this code."""
 
 
 def current_revision(engine) -> str | None:

@@ -27,6 +27,7 @@ from sqlalchemy import BigInteger, Text, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
+from personalization.errors import ModelFormatError
 from personalization.predict.learned import Scorer
 from personalization.predict.population import PopulationModel
 
@@ -35,10 +36,6 @@ ENVELOPE_VERSION = 1
 KIND_POPULATION = "population"
 KIND_USER_STATE = "user_state"
 MAX_MODEL_BYTES = 512 * 1024 * 1024
-
-
-class ModelFormatError(ValueError):
-    """Stored model content that is unknown, malformed or was modified after writing."""
 
 
 class PopulationArtifact(SQLModel, table=True):

@@ -1,8 +1,8 @@
 """Finding, exporting and erasing everything the system holds about one person.
 
 Erasure must also remove what was *learned* from a person's events (profiles, model
-state), and those tables belong to other modules, some not written yet. So instead of a
-hand-kept list, every table that holds personal data marks its model class with
+state), and those tables belong to other modules, which gain new ones over time. So
+instead of a hand-kept list, every table that holds personal data marks its model class with
 ``__user_data__ = True`` and a ``user_id`` column; this module discovers them from the
 SQLModel registry. A new table that forgets the flag is caught by
 ``unflagged_user_tables()`` (the test suite asserts it is empty).
@@ -21,14 +21,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 from sqlmodel.main import default_registry
 
+from personalization.errors import UserDataTableError
 from personalization.store.db import import_all_tables
 
 EXPORT_SCHEMA = "adaptive-reflex/user-export"
 EXPORT_VERSION = 1
-
-
-class UserDataTableError(RuntimeError):
-    """A model claims to hold user data but has no ``user_id`` column to find it by."""
 
 
 def user_data_tables() -> list[Table]:

@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session
 
+from app.registry import demo_registry
 from personalization.api import ApiSettings, create_api, keys
 from personalization.engine.personalizer import Personalizer
 from tests.api.server import ApiServer, create_key
@@ -80,6 +81,7 @@ def local_api(
     engine = Personalizer(
         url=url or f"sqlite:///{tmp_path / 'local.db'}",
         redis_url=redis_url,
+        registry=demo_registry(),
         control_percent=0,
     )
     app = create_api(engine, settings=settings or ApiSettings(rate_limit="100000/minute"))

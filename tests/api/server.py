@@ -17,6 +17,7 @@ from sqlmodel import Session
 from personalization.api import keys
 from personalization.store.db import make_engine
 from tests.support.reflex_server import PROJECT_ROOT, free_port
+from tests.support.registry import publish_demo_registry
 
 
 def create_key(db_url: str, *, scopes: tuple[str, ...], application: str = "shop") -> str:
@@ -71,6 +72,7 @@ class ApiServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> ApiServer:
+        publish_demo_registry(self.db_url)  # a host's deployment step publishes its registry
         env = dict(os.environ)
         env.update(
             ADAPTIVE_API_RATE_LIMIT=self.rate_limit,

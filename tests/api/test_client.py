@@ -7,13 +7,17 @@ end to end against the real app in process."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
+import pkgutil
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
 
+from personalization import client as sdk
 from personalization.client import (
     ApiError,
     AsyncClient,
@@ -22,7 +26,6 @@ from personalization.client import (
     DeliveryError,
     RetryPolicy,
 )
-from personalization.client import _client as sdk
 from tests.api.conftest import local_api
 
 FAST = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.002, max_retry_after=0.01)
@@ -82,10 +85,20 @@ def test_all_is_sorted_and_complete() -> None:
     assert sdk.__all__ == sorted(sdk.__all__)
     defined = {
         name
-        for name, obj in vars(sdk).items()
-        if not name.startswith("_") and isinstance(obj, type) and obj.__module__ == sdk.__name__
+        for module in _private_modules(sdk)
+        for name, obj in vars(module).items()
+        if not name.startswith("_") and isinstance(obj, type) and obj.__module__ == module.__name__
     }
     assert defined == set(sdk.__all__)
+
+
+def _private_modules(package: ModuleType) -> list[ModuleType]:
+    """The package's ``_*`` submodules, where every public class of the SDK is defined."""
+    return [
+        importlib.import_module(f"{package.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(package.__path__)
+        if info.name.startswith("_")
+    ]
 
 
 def test_events_go_out_in_batches_and_close_flushes() -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from personalization.engine.personalizer import Personalizer
+from personalization.store.event_store import EventStore
 
 TOOLBAR = "[data-region=toolbar] button[data-command]"
 _names = itertools.count(1)
@@ -101,3 +103,23 @@ def click_command(page: Page, selector: str) -> None:
     before = int(status.get_attribute("data-handled") or 0)
     page.locator(selector).click()
     expect(status).to_have_attribute("data-handled", str(before + 1), timeout=15_000)
+
+
+def wait_recorded(
+    db_url: str, user_id: str, command: str, count: int, *, timeout: float = 15
+) -> None:
+    """Wait until the app stored ``count`` uses of ``command`` by ``user_id``. A widget runs
+    the host's handler first and records after that update went out (the engine stays off
+    the click's path), so "the page showed it" does not yet mean "it was recorded": a test
+    that reloads or navigates right away must wait for the store, or lose the last click."""
+    store = EventStore(db_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            stored = sum(e.command == command for e in store.history(user_id))
+            if stored >= count or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+    finally:
+        store.close()
+    assert stored >= count, f"{stored} of {count} {command!r} events recorded for {user_id}"

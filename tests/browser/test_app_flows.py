@@ -22,6 +22,7 @@ from tests.browser.helpers import (
     sign_up_adaptive,
     toolbar,
     unique_name,
+    wait_recorded,
     why,
 )
 
@@ -146,6 +147,7 @@ def test_privacy_export_then_delete_restores_the_default(app_server, page, tmp_p
     fresh = toolbar(page)  # what a person the model knows nothing about sees
     for _ in range(6):
         run_from_more(page, "rotate")
+    wait_recorded(app_server.extra_env["ADAPTIVE_DB_URL"], uid, "rotate", 6)
     page.reload()
     page.locator(TOOLBAR).first.wait_for()
     assert toolbar(page) != fresh

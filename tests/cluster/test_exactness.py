@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app.registry import demo_registry
 from personalization.engine.live_metrics import readout
 from personalization.engine.personalizer import MIN_EVENTS_FOR_SCORER, Personalizer
 from personalization.evaluation.datasets import schonlau
@@ -48,7 +49,7 @@ FLOAT_SUMS = (".rr", ".p", "cal.brier")
 def publish_prior(url: str) -> None:
     """Store the prior users' full logs (the log only: no model, no metrics) and publish a
     population artifact trained on them, as a retraining job would."""
-    engine = Personalizer(url=url, control_percent=0, redis_url=None)
+    engine = Personalizer(url=url, registry=demo_registry(), control_percent=0, redis_url=None)
     stored = 0
     try:
         for user, events in schonlau(users=PRIOR_USERS):

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.registry import demo_registry
 from personalization.client import ApiError, Client, DeliveryError, RetryPolicy
 from personalization.engine.personalizer import Personalizer
 from personalization.evaluation.datasets import schonlau
@@ -220,7 +221,9 @@ def assert_stored_exactly_once(
 def replayed(cluster: Cluster, users: list[str], tmp_path: Path) -> dict[str, list[tuple]]:
     """Each person's top 10 from an engine that learns their stored log from scratch, in
     stored order, on its own SQLite database: no checkpoint, no cache, no fault."""
-    engine = Personalizer(url=f"sqlite:///{tmp_path / 'replay.db'}", control_percent=0)
+    engine = Personalizer(
+        url=f"sqlite:///{tmp_path / 'replay.db'}", registry=demo_registry(), control_percent=0
+    )
     try:
         for user in users:
             engine.record(engine_user(user), stored_log(cluster, user))

@@ -6,14 +6,16 @@ from __future__ import annotations
 import pytest
 import reflex as rx
 
-import components
-from components import config
-from personalization.registry import Registry, example_registry
+import reflex_adaptive as adaptive
+from app.registry import demo_registry
+from personalization.registry import Registry
+from reflex_adaptive import config
+from reflex_adaptive.device import device_class
 
 
 @pytest.fixture(autouse=True)
 def _registry():
-    config.configure(registry=example_registry())
+    config.configure(registry=demo_registry())
     yield
     config.reset_configuration()
 
@@ -31,14 +33,14 @@ def js(component: rx.Component) -> str:
 
 
 def test_public_names_are_sorted_and_all_importable():
-    assert components.__all__ == sorted(components.__all__)
-    for name in components.__all__:
-        assert getattr(components, name) is not None
+    assert adaptive.__all__ == sorted(adaptive.__all__)
+    for name in adaptive.__all__:
+        assert getattr(adaptive, name) is not None
 
 
 @pytest.mark.parametrize(
     ("make", "kind"),
-    [(components.adaptive_toolbar, "toolbar"), (components.adaptive_menu, "menu")],
+    [(adaptive.adaptive_toolbar, "toolbar"), (adaptive.adaptive_menu, "menu")],
 )
 def test_toolbar_and_menu_render_the_dom_contract(make, kind):
     out = js(make("toolbar", on_command=HostState.run_command))
@@ -52,7 +54,7 @@ def test_toolbar_and_menu_render_the_dom_contract(make, kind):
 
 
 def test_slots_caps_visible_items_and_moves_the_rest_to_overflow():
-    out = js(components.adaptive_toolbar("toolbar", slots=3))
+    out = js(adaptive.adaptive_toolbar("toolbar", slots=3))
     assert ".slice(undefined, 3)" in out and ".slice(3, undefined)" in out
     assert out.count('className:"adaptive-skeleton-item"') == 3
 
@@ -60,11 +62,11 @@ def test_slots_caps_visible_items_and_moves_the_rest_to_overflow():
 @pytest.mark.parametrize("slots", [0, -2, True, 2.5, "4"])
 def test_non_positive_or_non_integer_slots_are_refused(slots):
     with pytest.raises(ValueError, match=r"adaptive_toolbar: slots must be a positive integer"):
-        components.adaptive_toolbar("toolbar", slots=slots)
+        adaptive.adaptive_toolbar("toolbar", slots=slots)
 
 
 @pytest.mark.parametrize(
-    "make", [components.adaptive_toolbar, components.adaptive_menu, components.personal_controls]
+    "make", [adaptive.adaptive_toolbar, adaptive.adaptive_menu, adaptive.personal_controls]
 )
 def test_unknown_region_is_named_with_the_known_ones(make):
     with pytest.raises(ValueError, match=r"unknown region 'nope'.*known regions: toolbar, menu"):
@@ -73,17 +75,17 @@ def test_unknown_region_is_named_with_the_known_ones(make):
 
 def test_region_id_must_be_a_non_empty_string():
     with pytest.raises(TypeError, match="region_id must be a non-empty string"):
-        components.adaptive_toolbar("")
+        adaptive.adaptive_toolbar("")
 
 
 def test_on_command_must_be_callable():
     with pytest.raises(TypeError, match="on_command must be an event handler"):
-        components.adaptive_toolbar("toolbar", on_command="run")
+        adaptive.adaptive_toolbar("toolbar", on_command="run")
 
 
 def test_region_renders_each_child_by_id_and_checks_ids():
     out = js(
-        components.adaptive_region(
+        adaptive.adaptive_region(
             "sidebar",
             {"insert_image": rx.text("IMG"), "brightness": rx.text("BRIGHT")},
             direction="row",
@@ -92,38 +94,38 @@ def test_region_renders_each_child_by_id_and_checks_ids():
     assert '"data-region":"sidebar"' in out and '"data-overflow":"sidebar"' in out
     assert '"data-command":"insert_image"' in out and "BRIGHT" in out
     with pytest.raises(ValueError, match=r"unknown item id\(s\) \['save'\] for region 'sidebar'"):
-        components.adaptive_region("sidebar", {"save": rx.text("x")})
+        adaptive.adaptive_region("sidebar", {"save": rx.text("x")})
     with pytest.raises(ValueError, match="direction must be 'row' or 'column'"):
-        components.adaptive_region("sidebar", {"flip": rx.text("x")}, direction="diagonal")
+        adaptive.adaptive_region("sidebar", {"flip": rx.text("x")}, direction="diagonal")
     with pytest.raises(ValueError, match="non-empty mapping"):
-        components.adaptive_region("sidebar", {})
+        adaptive.adaptive_region("sidebar", {})
     with pytest.raises(TypeError, match=r"children\['flip'\] must be a Reflex component"):
-        components.adaptive_region("sidebar", {"flip": "text"})
+        adaptive.adaptive_region("sidebar", {"flip": "text"})
 
 
 def test_palette_renders_listbox_with_contract_and_shortcut():
-    out = js(components.command_palette(on_command=HostState.run_command))
+    out = js(adaptive.command_palette(on_command=HostState.run_command))
     assert '"data-palette":""' in out and '"data-palette-trigger":""' in out
     assert 'role:"listbox"' in out and 'role:"option"' in out
     assert '"data-command"' in out
     with pytest.raises(TypeError, match="show_trigger must be a bool"):
-        components.command_palette(show_trigger="yes")
+        adaptive.command_palette(show_trigger="yes")
 
 
 def test_task_panels_render_state_and_actions():
-    out = js(components.task_panels(on_command=HostState.run_command))
+    out = js(adaptive.task_panels(on_command=HostState.run_command))
     for attr in ('"data-task-panel"', '"data-task-state"', '"data-action":"close"'):
         assert attr in out
     assert '"data-action":"pin"' in out and '"aria-live":"polite"' in out
     with pytest.raises(TypeError, match="task_panels: label must be a string"):
-        components.task_panels(label=3)
+        adaptive.task_panels(label=3)
 
 
 def test_controls_offer_level_recording_reset_and_item_toggles():
-    out = js(components.personal_controls("toolbar"))
+    out = js(adaptive.personal_controls("toolbar"))
     for control in ("level", "recording", "reset", "pin", "hide"):
         assert f'"data-control":"{control}"' in out
-    assert '"data-control":"pin"' not in js(components.personal_controls())
+    assert '"data-control":"pin"' not in js(adaptive.personal_controls())
 
 
 def test_configure_validates_registry_and_arguments(tmp_path):
@@ -132,7 +134,7 @@ def test_configure_validates_registry_and_arguments(tmp_path):
     with pytest.raises(ValueError, match=r"regions\[0\]\.kind: is required"):
         config.configure(registry=bad)
     good = tmp_path / "good.json"
-    good.write_text(example_registry().to_json())
+    good.write_text(demo_registry().to_json())
     config.configure(registry=good)
     assert isinstance(config.registry(), Registry) and config.registry().name == "editor-demo"
     with pytest.raises(TypeError, match="user_resolver must be callable"):
@@ -140,8 +142,6 @@ def test_configure_validates_registry_and_arguments(tmp_path):
 
 
 def test_device_class_is_coarse():
-    from components.state import device_class
-
     chrome_linux = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/156.0"
     iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"
     ipad = "Mozilla/5.0 (iPad; CPU OS 18_0 like Mac OS X) AppleWebKit/605.1.15"

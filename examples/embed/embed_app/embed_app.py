@@ -9,7 +9,7 @@ from pathlib import Path
 
 import reflex as rx
 
-import components as adaptive
+import reflex_adaptive as adaptive
 
 adaptive.configure(registry=Path(__file__).with_name("registry.json"))
 

@@ -13,8 +13,7 @@ from personalization.api.auth import Access, for_application
 from personalization.api.errors import ApiError
 from personalization.api.schemas import ApplicationPath, UserPath
 from personalization.engine.personalizer import Personalizer
-from personalization.panels.machine import PanelTransitionError
-from personalization.profile import ControlError
+from personalization.errors import ControlError, PanelTransitionError, UnknownRegion, UnknownTask
 
 
 def personalizer(request: Request) -> Personalizer:
@@ -56,16 +55,15 @@ def user_call(scope: str, *, tokens: bool = True) -> Callable[..., UserCall]:
 
 @contextmanager
 def engine_errors() -> Iterator[None]:
-    """Engine refusals as the API's stable error codes (never a 500)."""
+    """Engine refusals as the API's stable error codes (never a 500). Matched by type, so
+    rewording a message cannot change a code; any other error is a bug and propagates."""
     try:
         yield
     except PanelTransitionError as exc:
         raise ApiError("invalid_transition", str(exc)) from None
     except ControlError as exc:
         raise ApiError("control_refused", str(exc)) from None
-    except KeyError as exc:  # the registry's "unknown region/task"; anything else is a bug
-        message = str(exc.args[0]) if exc.args else ""
-        for code in ("unknown_region", "unknown_task"):
-            if message.startswith(code.replace("_", " ")):
-                raise ApiError(code, message) from None
-        raise
+    except UnknownRegion as exc:
+        raise ApiError("unknown_region", str(exc)) from None
+    except UnknownTask as exc:
+        raise ApiError("unknown_task", str(exc)) from None
