@@ -14,6 +14,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# plain classes, no imports: loading them here costs nothing and keeps one list of errors
+from personalization import errors
+
 if TYPE_CHECKING:
     from personalization.engine.personalizer import Personalizer
     from personalization.errors import (
@@ -36,22 +39,6 @@ if TYPE_CHECKING:
     from personalization.registry import Registry
     from personalization.types import Context, Event, Prediction
 
-_ERRORS = (
-    "ApiKeyError",
-    "ControlError",
-    "InvalidKey",
-    "LogFormatError",
-    "ModelFormatError",
-    "PanelTransitionError",
-    "PersonalizationError",
-    "RegistryError",
-    "RevokedKey",
-    "SchemaNotMigrated",
-    "UnknownKey",
-    "UnknownRegion",
-    "UnknownTask",
-    "UserDataTableError",
-)
 _HOMES = {
     "Context": "personalization.types",
     "Event": "personalization.types",
@@ -59,7 +46,7 @@ _HOMES = {
     "Personalizer": "personalization.engine.personalizer",
     "Prediction": "personalization.types",
     "Registry": "personalization.registry",
-    **dict.fromkeys(_ERRORS, "personalization.errors"),
+    **dict.fromkeys(errors.__all__, "personalization.errors"),
 }
 
 __all__ = [
